@@ -50,11 +50,11 @@ type Code string
 
 // Finding codes the rest of the product relies on. The engine may define more.
 const (
-	CodeMissingSetSourceIdentity Code = "missing-set-source-identity" // fixable
+	CodeMissingSetSourceIdentity Code = "missing-set-source-identity"       // fixable
 	CodeMissingCondition         Code = "missing-source-identity-condition" // fixable in ModeRequire
-	CodeDenyConflict             Code = "deny-conflict"                 // unfixable: a Deny blocks sts:SetSourceIdentity
-	CodeWildcardPrincipal        Code = "wildcard-principal"            // unfixable: bare "Principal":"*", needs a person
-	CodeTooLarge                 Code = "too-large"                     // unfixable: the fix would exceed Rules.SizeLimit
+	CodeDenyConflict             Code = "deny-conflict"                     // unfixable: a Deny blocks sts:SetSourceIdentity
+	CodeWildcardPrincipal        Code = "wildcard-principal"                // unfixable: bare "Principal":"*", needs a person
+	CodeTooLarge                 Code = "too-large"                         // unfixable: the fix would exceed Rules.SizeLimit
 )
 
 // Finding is one reason a policy is not compliant under the rules.
