@@ -1,0 +1,455 @@
+package trustpolicy
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// opFamily groups condition operators by how they compare values.
+type opFamily uint8
+
+const (
+	famUnknown opFamily = iota
+	famString
+	famStringIgnoreCase
+	famStringLike
+	famNumeric
+	famDate
+	famBool
+	famBinary
+	famIP
+	famArn
+	famNull
+)
+
+// cmpKind is the comparison a numeric or date operator makes.
+type cmpKind uint8
+
+const (
+	cmpEq cmpKind = iota
+	cmpLt
+	cmpLe
+	cmpGt
+	cmpGe
+)
+
+type opInfo struct {
+	fam     opFamily
+	negated bool
+	cmp     cmpKind
+}
+
+// baseOperators are IAM's condition operators without the IfExists suffix and set prefixes.
+var baseOperators = map[string]opInfo{
+	"StringEquals":              {fam: famString},
+	"StringNotEquals":           {fam: famString, negated: true},
+	"StringEqualsIgnoreCase":    {fam: famStringIgnoreCase},
+	"StringNotEqualsIgnoreCase": {fam: famStringIgnoreCase, negated: true},
+	"StringLike":                {fam: famStringLike},
+	"StringNotLike":             {fam: famStringLike, negated: true},
+	"NumericEquals":             {fam: famNumeric},
+	"NumericNotEquals":          {fam: famNumeric, negated: true},
+	"NumericLessThan":           {fam: famNumeric, cmp: cmpLt},
+	"NumericLessThanEquals":     {fam: famNumeric, cmp: cmpLe},
+	"NumericGreaterThan":        {fam: famNumeric, cmp: cmpGt},
+	"NumericGreaterThanEquals":  {fam: famNumeric, cmp: cmpGe},
+	"DateEquals":                {fam: famDate},
+	"DateNotEquals":             {fam: famDate, negated: true},
+	"DateLessThan":              {fam: famDate, cmp: cmpLt},
+	"DateLessThanEquals":        {fam: famDate, cmp: cmpLe},
+	"DateGreaterThan":           {fam: famDate, cmp: cmpGt},
+	"DateGreaterThanEquals":     {fam: famDate, cmp: cmpGe},
+	"Bool":                      {fam: famBool},
+	"BinaryEquals":              {fam: famBinary},
+	"IpAddress":                 {fam: famIP},
+	"NotIpAddress":              {fam: famIP, negated: true},
+	"ArnEquals":                 {fam: famArn},
+	"ArnNotEquals":              {fam: famArn, negated: true},
+	"ArnLike":                   {fam: famArn},
+	"ArnNotLike":                {fam: famArn, negated: true},
+	"Null":                      {fam: famNull},
+}
+
+type setQual uint8
+
+const (
+	setNone setQual = iota
+	setForAll
+	setForAny
+)
+
+// condition is one (operator, key, values) triple of a Condition block.
+type condition struct {
+	op       string // operator as written, e.g. "ForAnyValue:StringLikeIfExists"
+	info     opInfo // zero (famUnknown) for an operator IAM does not define
+	set      setQual
+	ifExists bool
+	key      string
+	values   []string // strings decoded; numbers and booleans as written
+}
+
+// parseOperator splits an operator name. It rejects names that equal a known operator only
+// when letter case is ignored (IAM: "Invalid Condition type : stringEquals"). A name that is
+// not an IAM operator in any spelling is kept and treated as unknown.
+func parseOperator(name, path string) (condition, error) {
+	c := condition{op: name}
+	rest := name
+	for _, q := range []struct {
+		prefix string
+		set    setQual
+	}{{"ForAllValues:", setForAll}, {"ForAnyValue:", setForAny}} {
+		if len(rest) >= len(q.prefix) && strings.EqualFold(rest[:len(q.prefix)], q.prefix) {
+			if rest[:len(q.prefix)] != q.prefix {
+				return c, malformed(path, "invalid condition operator %q: set qualifier must be spelled %q", name, q.prefix)
+			}
+			c.set = q.set
+			rest = rest[len(q.prefix):]
+			break
+		}
+	}
+	const suffix = "IfExists"
+	base := rest
+	if len(rest) > len(suffix) && strings.EqualFold(rest[len(rest)-len(suffix):], suffix) {
+		if _, ok := lookupFold(rest[:len(rest)-len(suffix)]); ok {
+			if rest[len(rest)-len(suffix):] != suffix {
+				return c, malformed(path, "invalid condition operator %q: suffix must be spelled %q", name, suffix)
+			}
+			c.ifExists = true
+			base = rest[:len(rest)-len(suffix)]
+		}
+	}
+	if info, ok := baseOperators[base]; ok {
+		if info.fam == famNull && (c.ifExists || c.set != setNone) {
+			return c, malformed(path, "invalid condition operator %q: Null takes no IfExists suffix or set qualifier", name)
+		}
+		c.info = info
+		return c, nil
+	}
+	if known, ok := lookupFold(base); ok {
+		return c, malformed(path, "invalid condition operator %q: operator names are case-sensitive (did you mean %q?)", name, known)
+	}
+	if c.set != setNone || c.ifExists {
+		return c, malformed(path, "invalid condition operator %q: unknown operator", name)
+	}
+	return c, nil // unknown operator: preserved, never enforcing
+}
+
+func lookupFold(name string) (string, bool) {
+	for k := range baseOperators {
+		if strings.EqualFold(k, name) {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+func parseConditions(n *node, path string) ([]condition, error) {
+	if n.kind != kObject {
+		return nil, malformed(path, "must be an object, not %s", n.kind)
+	}
+	var out []condition
+	for i := range n.obj {
+		opm := &n.obj[i]
+		opPath := path + "." + opm.key
+		proto, err := parseOperator(opm.key, opPath)
+		if err != nil {
+			return nil, err
+		}
+		if opm.val.kind != kObject {
+			return nil, malformed(opPath, "must be an object of condition keys, not %s", opm.val.kind)
+		}
+		if len(opm.val.obj) == 0 {
+			return nil, malformed(opPath, "must name at least one condition key")
+		}
+		for j := range opm.val.obj {
+			km := &opm.val.obj[j]
+			kp := opPath + "." + km.key
+			if km.key == "" {
+				return nil, malformed(opPath, "empty condition key")
+			}
+			for k := 0; k < j; k++ {
+				if strings.EqualFold(opm.val.obj[k].key, km.key) {
+					return nil, malformed(kp, "condition key %q appears twice (keys are case-insensitive)", km.key)
+				}
+			}
+			c := proto
+			c.key = km.key
+			vals, err := conditionValues(&km.val, kp)
+			if err != nil {
+				return nil, err
+			}
+			c.values = vals
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func conditionValues(n *node, path string) ([]string, error) {
+	scalar := func(v *node, p string) (string, error) {
+		switch v.kind {
+		case kString:
+			return v.str, nil
+		case kNumber, kBool:
+			return v.raw, nil
+		}
+		return "", malformed(p, "condition value must be a string, number or boolean, not %s", v.kind)
+	}
+	if n.kind != kArray {
+		s, err := scalar(n, path)
+		if err != nil {
+			return nil, err
+		}
+		return []string{s}, nil
+	}
+	if len(n.arr) == 0 {
+		return nil, malformed(path, "must not be an empty array")
+	}
+	out := make([]string, len(n.arr))
+	for i := range n.arr {
+		s, err := scalar(&n.arr[i], fmt.Sprintf("%s[%d]", path, i))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// isSI reports whether the condition is on sts:SourceIdentity (keys are case-insensitive).
+func (c *condition) isSI() bool { return strings.EqualFold(c.key, keySTSSourceIdentity) }
+
+// enforcesSI reports whether the condition is one of the recognised enforcing forms of the
+// decision table: StringEquals, StringEqualsIgnoreCase or StringLike (no IfExists, no set
+// qualifier) with any values, or Null whose every value is "false".
+func (c *condition) enforcesSI() bool {
+	if !c.isSI() {
+		return false
+	}
+	switch c.op {
+	case "StringEquals", "StringEqualsIgnoreCase", "StringLike":
+		return true
+	case "Null":
+		for _, v := range c.values {
+			if !strings.EqualFold(v, "false") {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// tri is a three-valued truth: unknown is the answer for operators we do not interpret.
+type tri uint8
+
+const (
+	triFalse tri = iota
+	triTrue
+	triUnknown
+)
+
+func triOf(b bool) tri {
+	if b {
+		return triTrue
+	}
+	return triFalse
+}
+
+// lookup is the request context as eval sees it: the values of a key and whether it is present.
+type lookup func(key string) ([]string, bool)
+
+// eval evaluates the condition against a request context. vars enables policy variables
+// (Version 2012-10-17).
+func (c *condition) eval(ctx lookup, vars bool) tri {
+	if c.info.fam == famUnknown {
+		return triUnknown
+	}
+	got, present := ctx(c.key)
+	if present && len(got) == 0 {
+		present = false
+	}
+	if c.info.fam == famNull {
+		res := false
+		for _, v := range c.values {
+			if strings.EqualFold(v, "true") && !present || strings.EqualFold(v, "false") && present {
+				res = true
+			}
+		}
+		return triOf(res)
+	}
+	if !present {
+		switch {
+		case c.ifExists:
+			return triTrue
+		case c.set == setForAll:
+			return triTrue
+		case c.set == setForAny:
+			return triFalse
+		}
+		return triOf(c.info.negated)
+	}
+	// matchAny: does request value v match any policy value (with the positive base operator)?
+	matchAny := func(v string) bool {
+		for _, pv := range c.values {
+			if vars && strings.Contains(pv, "${") {
+				var ok bool
+				pv, ok = substitute(pv, ctx, c.info.fam == famStringLike || c.info.fam == famArn)
+				if !ok {
+					continue
+				}
+			}
+			if matchValue(c.info, pv, v) {
+				return true
+			}
+		}
+		return false
+	}
+	switch c.set {
+	case setForAll:
+		for _, v := range got {
+			if matchAny(v) == c.info.negated {
+				return triFalse
+			}
+		}
+		return triTrue
+	case setForAny:
+		for _, v := range got {
+			if matchAny(v) != c.info.negated {
+				return triTrue
+			}
+		}
+		return triFalse
+	}
+	any := false
+	for _, v := range got {
+		if matchAny(v) {
+			any = true
+			break
+		}
+	}
+	return triOf(any != c.info.negated)
+}
+
+// matchValue compares one request value with one policy value using the positive form of the
+// operator family.
+func matchValue(info opInfo, pv, v string) bool {
+	switch info.fam {
+	case famString, famBinary:
+		return pv == v
+	case famStringIgnoreCase:
+		return strings.EqualFold(pv, v)
+	case famStringLike, famArn:
+		return wildMatch(pv, v, false)
+	case famBool:
+		return strings.EqualFold(pv, v)
+	case famNumeric:
+		a, err1 := strconv.ParseFloat(v, 64)
+		b, err2 := strconv.ParseFloat(pv, 64)
+		if err1 != nil || err2 != nil {
+			return false
+		}
+		return compare(info.cmp, cmp3(a, b))
+	case famDate:
+		a, ok1 := parseDate(v)
+		b, ok2 := parseDate(pv)
+		if !ok1 || !ok2 {
+			return false
+		}
+		return compare(info.cmp, a.Compare(b))
+	case famIP:
+		addr, err := netip.ParseAddr(v)
+		if err != nil {
+			return false
+		}
+		if p, err := netip.ParsePrefix(pv); err == nil {
+			return p.Contains(addr)
+		}
+		a2, err := netip.ParseAddr(pv)
+		return err == nil && a2 == addr
+	}
+	return false
+}
+
+func cmp3(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func compare(k cmpKind, c int) bool {
+	switch k {
+	case cmpLt:
+		return c < 0
+	case cmpLe:
+		return c <= 0
+	case cmpGt:
+		return c > 0
+	case cmpGe:
+		return c >= 0
+	}
+	return c == 0
+}
+
+func parseDate(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04Z", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Unix(n, 0), true
+	}
+	return time.Time{}, false
+}
+
+// substitute resolves policy variables in pv. ok is false when a variable refers to a key that
+// is absent and has no default (IAM: the comparison then does not match). In Like operators the
+// resolved value is escaped so that its '*' and '?' stay literal.
+func substitute(pv string, ctx lookup, like bool) (string, bool) {
+	var b strings.Builder
+	for {
+		i := strings.Index(pv, "${")
+		if i < 0 {
+			b.WriteString(pv)
+			return b.String(), true
+		}
+		j := strings.IndexByte(pv[i:], '}')
+		if j < 0 {
+			b.WriteString(pv)
+			return b.String(), true
+		}
+		b.WriteString(pv[:i])
+		name := strings.TrimSpace(pv[i+2 : i+j])
+		pv = pv[i+j+1:]
+		switch name {
+		case "*", "?", "$":
+			b.WriteString(name) // literal characters (approximation: in Like forms they stay wildcards)
+			continue
+		}
+		def, hasDef := "", false
+		if k := strings.IndexByte(name, ','); k >= 0 {
+			d := strings.TrimSpace(name[k+1:])
+			if len(d) >= 2 && d[0] == '\'' && d[len(d)-1] == '\'' {
+				def, hasDef = d[1:len(d)-1], true
+			}
+			name = strings.TrimSpace(name[:k])
+		}
+		vals, ok := ctx(name)
+		switch {
+		case ok && len(vals) > 0:
+			b.WriteString(vals[0])
+		case hasDef:
+			b.WriteString(def)
+		default:
+			return "", false
+		}
+	}
+}

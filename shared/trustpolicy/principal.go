@@ -1,0 +1,214 @@
+package trustpolicy
+
+import "strings"
+
+// class is what a principal value denotes.
+type class uint8
+
+const (
+	classWildcard      class = iota // "Principal": "*"
+	classAWSAny                     // {"AWS": "*"}
+	classAccount                    // 12-digit id or arn:...:iam::ACCOUNT:root
+	classRole                       // arn:...:iam::ACCOUNT:role/...
+	classUser                       // arn:...:iam::ACCOUNT:user/...
+	classSession                    // arn:...:sts::ACCOUNT:assumed-role/...
+	classFederatedUser              // arn:...:sts::ACCOUNT:federated-user/...
+	classUniqueID                   // AROA.../AIDA... left by a deleted principal
+	classAWSOther                   // any other AWS value
+	classService                    // {"Service": ...}
+	classSAML                       // {"Federated": "arn:...:saml-provider/..."}
+	classOIDC                       // {"Federated": oidc-provider ARN or a built-in web identity provider}
+	classCanonicalUser              // {"CanonicalUser": ...}: S3 only, never matches an STS caller
+)
+
+var classNames = [...]string{
+	classWildcard:      "anyone (bare \"*\")",
+	classAWSAny:        "any AWS principal",
+	classAccount:       "AWS account",
+	classRole:          "IAM role",
+	classUser:          "IAM user",
+	classSession:       "role session",
+	classFederatedUser: "federated user",
+	classUniqueID:      "unique id of a deleted principal",
+	classAWSOther:      "AWS principal",
+	classService:       "AWS service",
+	classSAML:          "SAML provider",
+	classOIDC:          "OIDC provider",
+	classCanonicalUser: "canonical user",
+}
+
+func (c class) String() string { return classNames[c] }
+
+// isAWS reports whether the class is an AWS (IAM) principal: the ones Rules.Mode applies to.
+func (c class) isAWS() bool { return c >= classAWSAny && c <= classAWSOther }
+
+// isFederated reports a SAML or OIDC provider.
+func (c class) isFederated() bool { return c == classSAML || c == classOIDC }
+
+// assumeAction is the STS action a principal of this class calls to assume the role.
+func (c class) assumeAction() string {
+	switch {
+	case c.isAWS(), c == classService:
+		return actAssumeRole
+	case c == classSAML:
+		return actAssumeRoleWithSAML
+	case c == classOIDC:
+		return actAssumeRoleWithWebIdentity
+	}
+	return ""
+}
+
+func classify(kind, v string) class {
+	switch kind {
+	case "Service":
+		return classService
+	case "CanonicalUser":
+		return classCanonicalUser
+	case "Federated":
+		if strings.HasPrefix(v, "arn:") && strings.Contains(v, ":saml-provider/") {
+			return classSAML
+		}
+		return classOIDC
+	}
+	if v == "*" {
+		return classAWSAny
+	}
+	if isAccountID(v) {
+		return classAccount
+	}
+	if isUniqueID(v) {
+		return classUniqueID
+	}
+	parts := strings.SplitN(v, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" {
+		return classAWSOther
+	}
+	svc, res := parts[2], parts[5]
+	switch {
+	case svc == "iam" && res == "root":
+		return classAccount
+	case svc == "iam" && strings.HasPrefix(res, "role/"):
+		return classRole
+	case svc == "iam" && strings.HasPrefix(res, "user/"):
+		return classUser
+	case svc == "sts" && strings.HasPrefix(res, "assumed-role/"):
+		return classSession
+	case svc == "sts" && strings.HasPrefix(res, "federated-user/"):
+		return classFederatedUser
+	}
+	return classAWSOther
+}
+
+func isAccountID(v string) bool {
+	if len(v) != 12 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isUniqueID recognises IAM unique ids (AROA role, AIDA user, and the other 4-letter prefixes),
+// which IAM shows in place of a principal that was deleted after the policy was saved.
+func isUniqueID(v string) bool {
+	if len(v) < 16 || len(v) > 128 {
+		return false
+	}
+	switch v[:4] {
+	case "AROA", "AIDA", "AGPA", "ANPA", "ANVA", "ASIA", "AKIA", "APKA", "ABIA", "ACCA", "AIPA":
+	default:
+		return false
+	}
+	for i := 4; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// account returns the account id a principal value belongs to ("" when unknown).
+func (p principal) account() string {
+	if p.kind != "AWS" {
+		return ""
+	}
+	if isAccountID(p.value) {
+		return p.value
+	}
+	parts := strings.SplitN(p.value, ":", 6)
+	if len(parts) == 6 && parts[0] == "arn" && isAccountID(parts[4]) {
+		return parts[4]
+	}
+	return ""
+}
+
+// overlaps reports whether the principal sets named by a and b may share a caller. It is used to
+// decide whether a Deny may apply to the principals of an Allow, so it errs towards true.
+func overlaps(a, b principal) bool {
+	if a.kind != b.kind {
+		return false
+	}
+	if a.value == b.value || a.class == classAWSAny || b.class == classAWSAny {
+		return true
+	}
+	if a.kind != "AWS" {
+		return false
+	}
+	aa, ba := a.account(), b.account()
+	if aa == "" || ba == "" || aa != ba {
+		return false
+	}
+	if a.class == classAccount || b.class == classAccount {
+		return true
+	}
+	// A role and the sessions of that role.
+	if a.class == classRole && b.class == classSession {
+		return roleOfSession(b.value) == roleName(a.value)
+	}
+	if b.class == classRole && a.class == classSession {
+		return roleOfSession(a.value) == roleName(b.value)
+	}
+	return false
+}
+
+func roleName(arn string) string {
+	i := strings.LastIndexByte(arn, '/')
+	return arn[i+1:]
+}
+
+func roleOfSession(arn string) string {
+	i := strings.Index(arn, ":assumed-role/")
+	if i < 0 {
+		return ""
+	}
+	rest := arn[i+len(":assumed-role/"):]
+	if j := strings.IndexByte(rest, '/'); j >= 0 {
+		return rest[:j]
+	}
+	return rest
+}
+
+// matchesCaller reports whether the statement principal p names the caller c (a principal as
+// the request presents it: an ARN, account id or service/provider name). Used by Evaluate.
+func matchesCaller(p principal, c principal) bool {
+	if p.kind != c.kind {
+		return false
+	}
+	if p.value == c.value || p.class == classAWSAny {
+		return true
+	}
+	if p.kind != "AWS" {
+		return false
+	}
+	if p.class == classAccount {
+		return p.account() == c.account()
+	}
+	if p.class == classRole && c.class == classSession {
+		return p.account() == c.account() && roleName(p.value) == roleOfSession(c.value)
+	}
+	return false
+}

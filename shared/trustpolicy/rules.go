@@ -1,0 +1,121 @@
+package trustpolicy
+
+import (
+	"fmt"
+	"strings"
+)
+
+// More finding codes (see api.go for the five the product relies on).
+const (
+	// CodeConditionConflict: the statement's own conditions refuse every source identity the
+	// rules would require (e.g. Null sts:SourceIdentity "true"), so requiring one would lock its
+	// principals out. Unfixable; the statement is left as is.
+	CodeConditionConflict Code = "condition-conflict"
+	// CodeUniqueIDPrincipal: informational. The statement names the unique id of a deleted
+	// principal (AROA…/AIDA…); IAM may refuse to save a policy that still contains it
+	// ("MalformedPolicyDocument: Invalid principal in policy"). Reported only on statements
+	// that also need a fix.
+	CodeUniqueIDPrincipal Code = "unique-id-principal"
+)
+
+// Fixable reports whether Fix can resolve a finding with this code.
+func (c Code) Fixable() bool {
+	return c == CodeMissingSetSourceIdentity || c == CodeMissingCondition
+}
+
+// ParseMode parses "allow" or "require" (the modes Rules.Mode accepts).
+func ParseMode(s string) (Mode, error) {
+	switch Mode(s) {
+	case ModeAllow, ModeRequire:
+		return Mode(s), nil
+	}
+	return "", fmt.Errorf("parse mode %q: want %q or %q", s, ModeAllow, ModeRequire)
+}
+
+// Validate reports rules that Check and Fix cannot apply.
+func (r Rules) Validate() error {
+	switch r.Mode {
+	case "", ModeAllow, ModeRequire:
+	default:
+		return fmt.Errorf("rules: mode %q: want %q or %q", r.Mode, ModeAllow, ModeRequire)
+	}
+	if r.SizeLimit < 0 || r.SizeLimit > MaxSizeLimit {
+		return fmt.Errorf("rules: size limit %d: want 1..%d (0 means %d)", r.SizeLimit, MaxSizeLimit, DefaultSizeLimit)
+	}
+	for i, p := range r.Patterns {
+		if err := validPattern(p); err != nil {
+			return fmt.Errorf("rules: pattern %d %q: %w", i, p, err)
+		}
+	}
+	for i, f := range r.Federated {
+		if f.Provider == "" {
+			return fmt.Errorf("rules: federated rule %d: empty provider", i)
+		}
+		switch f.Mode {
+		case ModeIgnore, ModeAllow, ModeRequire:
+		default:
+			return fmt.Errorf("rules: federated rule %d (%s): mode %q: want ignore, allow or require", i, f.Provider, f.Mode)
+		}
+	}
+	return nil
+}
+
+// validPattern accepts StringLike patterns over the source-identity alphabet [\w+=,.@-] plus the
+// wildcards '*' and '?'. Policy variables are refused: "${aws:username}" locks out every role
+// session (domain spec 2.8).
+func validPattern(p string) error {
+	if p == "" {
+		return fmt.Errorf("empty pattern")
+	}
+	if strings.HasPrefix(strings.ToLower(p), "aws:") {
+		return fmt.Errorf(`source identities may not start with "aws:"`)
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("_+=,.@-*?", c) >= 0:
+		default:
+			return fmt.Errorf("character %q is not allowed (use [A-Za-z0-9_+=,.@-] and the wildcards * and ?)", c)
+		}
+	}
+	return nil
+}
+
+func (r Rules) mode() Mode {
+	if r.Mode == "" {
+		return ModeRequire
+	}
+	return r.Mode
+}
+
+func (r Rules) patterns() []string {
+	if len(r.Patterns) == 0 {
+		return defaultPatterns
+	}
+	return r.Patterns
+}
+
+var defaultPatterns = []string{"*"}
+
+func (r Rules) sizeLimit() int {
+	if r.SizeLimit <= 0 {
+		return DefaultSizeLimit
+	}
+	return r.SizeLimit
+}
+
+// modeFor returns the mode the rules apply to a principal.
+func (r Rules) modeFor(p principal) Mode {
+	switch {
+	case p.class.isAWS():
+		return r.mode()
+	case p.class.isFederated():
+		for _, f := range r.Federated {
+			if wildMatch(f.Provider, p.value, false) {
+				return f.Mode
+			}
+		}
+	}
+	return ModeIgnore
+}
