@@ -1,0 +1,261 @@
+package sweep
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/source-identity-guard/source-identity-guard/shared/emf"
+	"github.com/source-identity-guard/source-identity-guard/shared/guard"
+)
+
+// SummaryDetailType is the detail-type of the event a sweep run ends with; its source is
+// guard.EventSource and its detail a Summary.
+const SummaryDetailType = "Sweep Summary"
+
+// Metric names (namespace emf.Namespace).
+const (
+	MetricRoles           = "SweepRoles"           // dimension decision
+	MetricComplianceRatio = "SweepComplianceRatio" // 0..1
+	MetricCompleted       = "SweepCompleted"       // 1 when the run reached the last role
+	MetricIncomplete      = "SweepIncomplete"      // 1 when it stopped early (deadline or error)
+	MetricDuration        = "SweepDuration"        // milliseconds
+	MetricAPICalls        = "SweepAPICalls"        // all AWS calls of the run
+	MetricPublishFailures = "SweepPublishFailures" // decision events not published
+)
+
+// Event is one event for the findings bus.
+type Event struct {
+	DetailType string
+	Detail     any
+	Resources  []string
+}
+
+// Publisher sends events to the findings bus, batching them (up to 10 a PutEvents call). main
+// adapts *eventbus.Publisher. failed counts the events not published; err says why.
+type Publisher interface {
+	Publish(ctx context.Context, events []Event) (failed int, err error)
+}
+
+// PublisherFunc adapts a function to Publisher.
+type PublisherFunc func(ctx context.Context, events []Event) (int, error)
+
+// Publish calls f.
+func (f PublisherFunc) Publish(ctx context.Context, events []Event) (int, error) {
+	return f(ctx, events)
+}
+
+// Store keeps the resume position between runs. *checkpoint.Store satisfies it.
+type Store interface {
+	Load(ctx context.Context) ([]byte, error)
+	Save(ctx context.Context, value []byte) error
+}
+
+// Job is one scheduled sweep run: load the saved position, sweep from it until the end or the
+// deadline, publish a decision event for every role whose decision publishes (batched), save
+// the position (the start again after a complete sweep), publish the summary and write EMF
+// metrics.
+type Job struct {
+	Sweeper   *Sweeper
+	Positions Store     // required
+	Publisher Publisher // required
+	// Account stamps the decision events; "" takes it from each role's ARN.
+	Account string
+	// Calls returns the API calls made so far by operation (nil: no call counts). The job
+	// reports the calls made during its run.
+	Calls   func() map[string]int
+	Metrics *emf.Writer // nil writes no metrics
+	Logger  *slog.Logger
+}
+
+// batchSize is how many decision events the job buffers before one PutEvents call.
+const batchSize = 10
+
+// Run runs the job. The error is non-nil when the sweep could not list roles, or when the
+// position could not be saved; the summary is published in every case it can be.
+func (j *Job) Run(ctx context.Context) (Summary, error) {
+	log := j.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	before := j.calls()
+
+	var from Position
+	var loadErr error
+	raw, err := j.Positions.Load(ctx)
+	switch {
+	case err != nil:
+		// Without the saved position the sweep can still do its job from the start.
+		loadErr = fmt.Errorf("load sweep position: %w", err)
+		log.WarnContext(ctx, "starting from the first role", "err", loadErr)
+	case len(raw) > 0:
+		if err := json.Unmarshal(raw, &from); err != nil {
+			log.WarnContext(ctx, "saved sweep position unreadable; starting from the first role", "value", string(raw), "err", err)
+			from = Position{}
+		}
+	}
+
+	var (
+		buf       []Event
+		published int
+		failed    int
+		pubErrs   []error
+	)
+	flush := func() {
+		if len(buf) == 0 {
+			return
+		}
+		n, err := j.Publisher.Publish(ctx, buf)
+		failed += n
+		published += len(buf) - n
+		if err != nil {
+			pubErrs = append(pubErrs, err)
+			log.WarnContext(ctx, "decision events not published", "failed", n, "err", err)
+		}
+		buf = buf[:0]
+	}
+	sum, runErr := j.Sweeper.Run(ctx, from, func(r Result) {
+		if !r.Verdict.Decision.Publishes() {
+			return
+		}
+		account := j.Account
+		if account == "" {
+			account = accountOf(r.Role.ARN)
+		}
+		de := guard.NewDecisionEvent(r.Role, account, r.Verdict, nil)
+		buf = append(buf, Event{DetailType: guard.EventDetailType, Detail: de, Resources: resources(r.Role.ARN)})
+		if len(buf) == batchSize {
+			flush()
+		}
+	})
+	flush()
+	sum.EventsPublished, sum.EventsFailed = published, failed
+	if loadErr != nil {
+		sum.Warnings = append(sum.Warnings, loadErr.Error())
+	}
+	if len(pubErrs) > 0 {
+		sum.Warnings = append(sum.Warnings, fmt.Sprintf("%d decision events not published: %v", failed, errors.Join(pubErrs...)))
+	}
+
+	next := Position{} // a complete sweep starts over next time
+	if sum.Next != nil {
+		next = *sum.Next
+	}
+	saveErr := j.save(ctx, next)
+	if saveErr != nil {
+		sum.Warnings = append(sum.Warnings, saveErr.Error())
+	}
+
+	sum.APICalls = diff(j.calls(), before)
+	sum.APICalls = addSummaryCall(sum.APICalls, j.Calls != nil)
+	if _, err := j.Publisher.Publish(ctx, []Event{{DetailType: SummaryDetailType, Detail: sum}}); err != nil {
+		log.ErrorContext(ctx, "sweep summary not published", "err", err)
+		sum.Warnings = append(sum.Warnings, "summary not published: "+err.Error())
+	}
+	j.metrics(ctx, log, sum)
+	log.InfoContext(ctx, "sweep run",
+		slog.Bool("completed", sum.Completed), slog.Int("roles", sum.Roles), slog.Any("counts", sum.Counts),
+		slog.Float64("complianceRatio", sum.ComplianceRatio), slog.Int64("durationMs", sum.DurationMS),
+		slog.Any("apiCalls", sum.APICalls), slog.String("stopReason", sum.StopReason),
+		slog.Bool("resumed", sum.Resumed), slog.Bool("restarted", sum.Restarted))
+	return sum, errors.Join(runErr, saveErr)
+}
+
+func (j *Job) save(ctx context.Context, p Position) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encode sweep position: %w", err)
+	}
+	if err := j.Positions.Save(ctx, b); err != nil {
+		return fmt.Errorf("save sweep position: %w", err)
+	}
+	return nil
+}
+
+func (j *Job) calls() map[string]int {
+	if j.Calls == nil {
+		return nil
+	}
+	return j.Calls()
+}
+
+// addSummaryCall counts the PutEvents call that carries the summary itself, which is made
+// after the counts are taken.
+func addSummaryCall(m map[string]int, counting bool) map[string]int {
+	if !counting {
+		return m
+	}
+	if m == nil {
+		m = map[string]int{}
+	}
+	m["EventBridge.PutEvents"]++
+	return m
+}
+
+func diff(after, before map[string]int) map[string]int {
+	if after == nil {
+		return nil
+	}
+	out := make(map[string]int, len(after))
+	for k, v := range after {
+		if d := v - before[k]; d > 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+func (j *Job) metrics(ctx context.Context, log *slog.Logger, sum Summary) {
+	if j.Metrics == nil {
+		return
+	}
+	completed, incomplete := 0.0, 1.0
+	if sum.Completed {
+		completed, incomplete = 1, 0
+	}
+	calls := 0
+	for _, n := range sum.APICalls {
+		calls += n
+	}
+	err := j.Metrics.Put(nil,
+		emf.Metric{Name: MetricComplianceRatio, Unit: "None", Value: sum.ComplianceRatio},
+		emf.Metric{Name: MetricCompleted, Unit: emf.Count, Value: completed},
+		emf.Metric{Name: MetricIncomplete, Unit: emf.Count, Value: incomplete},
+		emf.Metric{Name: MetricDuration, Unit: emf.Milliseconds, Value: float64(sum.DurationMS)},
+		emf.Metric{Name: MetricAPICalls, Unit: emf.Count, Value: float64(calls)},
+		emf.Metric{Name: MetricPublishFailures, Unit: emf.Count, Value: float64(sum.EventsFailed)},
+	)
+	for _, d := range decisionOrder {
+		if err != nil {
+			break
+		}
+		err = j.Metrics.Put([]emf.Dimension{{Name: "decision", Value: string(d)}},
+			emf.Metric{Name: MetricRoles, Unit: emf.Count, Value: float64(sum.Counts[d])})
+	}
+	if err != nil {
+		log.ErrorContext(ctx, "sweep metrics not written", "err", err)
+	}
+}
+
+// decisionOrder lists every decision, so that a metric reads 0 rather than missing.
+var decisionOrder = []guard.Decision{guard.Compliant, guard.Patched, guard.WouldPatch, guard.Exempt,
+	guard.Skipped, guard.Unfixable, guard.Failed}
+
+// accountOf returns the account id of an IAM ARN ("" if s is not one).
+func accountOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return ""
+	}
+	return parts[4]
+}
+
+func resources(arn string) []string {
+	if arn == "" {
+		return nil
+	}
+	return []string{arn}
+}
