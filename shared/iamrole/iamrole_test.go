@@ -295,7 +295,7 @@ func TestUpdateTrustPolicyErrors(t *testing.T) {
 
 func TestTagsPages(t *testing.T) {
 	pages := map[string]*iam.ListRoleTagsOutput{
-		"": {Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("1")}, {Key: aws.String("b"), Value: aws.String("")}}, IsTruncated: true, Marker: aws.String("m1")},
+		"":   {Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("1")}, {Key: aws.String("b"), Value: aws.String("")}}, IsTruncated: true, Marker: aws.String("m1")},
 		"m1": {Tags: []types.Tag{{Key: aws.String("c"), Value: aws.String("3")}}, IsTruncated: true, Marker: aws.String("m2")},
 		"m2": {Tags: []types.Tag{{Key: aws.String("source-identity-guard:exempt"), Value: aws.String("break glass")}}},
 	}
