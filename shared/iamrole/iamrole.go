@@ -50,6 +50,7 @@ var DefaultNotFoundDelays = []time.Duration{
 type Client struct {
 	api            API
 	notFoundDelays []time.Duration
+	tagsPageSize   int32 // MaxItems for ListRoleTags; 0 leaves IAM's default (100)
 }
 
 // Option configures a Client.
@@ -124,7 +125,11 @@ func (c *Client) Tags(ctx context.Context, name string) (map[string]string, erro
 	tags := map[string]string{}
 	var marker *string
 	for {
-		out, err := c.api.ListRoleTags(ctx, &iam.ListRoleTagsInput{RoleName: aws.String(name), Marker: marker})
+		in := &iam.ListRoleTagsInput{RoleName: aws.String(name), Marker: marker}
+		if c.tagsPageSize > 0 {
+			in.MaxItems = aws.Int32(c.tagsPageSize)
+		}
+		out, err := c.api.ListRoleTags(ctx, in)
 		if err != nil {
 			return nil, fmt.Errorf("list tags of role %q: %w", name, mapError(err))
 		}
