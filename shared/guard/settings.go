@@ -2,7 +2,6 @@ package guard
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -35,19 +34,70 @@ type Settings struct {
 	Account string
 }
 
+// Validators for list items. Plain functions, not regular expressions: nothing is compiled at
+// program start (the Lambda init time is measured).
 var (
 	// sourceIdentityPattern: STS source identity characters [\w+=,.@-] plus the glob
 	// characters '*' and '?'; 1 to 64 characters (a single "*" matches any identity).
-	sourceIdentityPattern = regexp.MustCompile(`^[\w+=,.@*?-]{1,64}$`)
+	sourceIdentityPattern = charset(1, 64, "+=,.@-*?")
 	// rolePattern: role name characters [\w+=,.@-], '/' for paths, and '*' and '?'.
-	rolePattern = regexp.MustCompile(`^[\w+=,.@/*?-]{1,576}$`)
+	rolePattern = charset(1, 512+64, "+=,.@-/*?")
 	// providerPattern: a SAML/OIDC provider ARN or a web identity provider name, with globs.
-	providerPattern = regexp.MustCompile(`^[\w+=,.@/:*?-]{1,2048}$`)
-	// busName: an event bus name or ARN.
-	busName = regexp.MustCompile(`^(arn:aws[\w-]*:events:[a-z0-9-]+:\d{12}:event-bus/)?[/\.\-_A-Za-z0-9]{1,256}$`)
-	// roleARN: arn:PARTITION:iam::ACCOUNT:role/PATH/NAME.
-	roleARN = regexp.MustCompile(`^arn:aws[\w-]*:iam::(\d{12}):role/(?:[\x21-\x7e]*/)?([\w+=,.@-]{1,64})$`)
+	providerPattern = charset(1, 2048, "+=,.@-/:*?")
 )
+
+// charset returns a check for strings of min to max ASCII letters, digits, '_' and extra.
+func charset(min, max int, extra string) func(string) bool {
+	return func(s string) bool {
+		if len(s) < min || len(s) > max {
+			return false
+		}
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || strings.IndexByte(extra, c) >= 0) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// validBusName reports whether s is an event bus name ([/.-_A-Za-z0-9]{1,256}) or ARN.
+func validBusName(s string) bool {
+	if strings.HasPrefix(s, "arn:") {
+		parts := strings.SplitN(s, ":", 6) // arn:partition:events:region:account:event-bus/name
+		return len(parts) == 6 && strings.HasPrefix(parts[1], "aws") && parts[2] == "events" &&
+			parts[3] != "" && isAccount(parts[4]) && strings.HasPrefix(parts[5], "event-bus/") &&
+			validBusName(strings.TrimPrefix(parts[5], "event-bus/"))
+	}
+	return charset(1, 256, "/.-")(s)
+}
+
+// parseRoleARN splits arn:PARTITION:iam::ACCOUNT:role/PATH/NAME into account and name.
+func parseRoleARN(s string) (account, name string, ok bool) {
+	parts := strings.SplitN(s, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[2] != "iam" ||
+		parts[3] != "" || !isAccount(parts[4]) || !strings.HasPrefix(parts[5], "role/") {
+		return "", "", false
+	}
+	name = parts[5][strings.LastIndexByte(parts[5], '/')+1:]
+	if !charset(1, 64, "+=,.@-")(name) {
+		return "", "", false
+	}
+	return parts[4], name, true
+}
+
+func isAccount(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // LoadSettings reads the settings through lookup (os.LookupEnv in main). modeVar names the
 // mode variable. An unset or empty variable takes its default; any invalid value is an error
@@ -95,24 +145,24 @@ func LoadSettings(lookup func(string) (string, bool), modeVar string) (Settings,
 	s.Policy.SizeLimit = n
 
 	s.BusName = get(EnvFindingsBus, DefaultBusName)
-	if !busName.MatchString(s.BusName) {
+	if !validBusName(s.BusName) {
 		return Settings{}, fmt.Errorf("%s: %q is not an event bus name or ARN", EnvFindingsBus, s.BusName)
 	}
 
-	arns, err := list(EnvGuardRoleARNs, get(EnvGuardRoleARNs, ""), roleARN,
+	arns, err := list(EnvGuardRoleARNs, get(EnvGuardRoleARNs, ""), func(s string) bool { _, _, ok := parseRoleARN(s); return ok },
 		"want IAM role ARNs like arn:aws:iam::111122223333:role/name")
 	if err != nil {
 		return Settings{}, err
 	}
 	s.OwnRoleARNs = arns
 	for _, a := range arns {
-		m := roleARN.FindStringSubmatch(a)
+		account, name, _ := parseRoleARN(a)
 		if s.Account == "" {
-			s.Account = m[1]
-		} else if m[1] != s.Account {
-			return Settings{}, fmt.Errorf("%s: roles of two accounts (%s, %s): want the guard's roles in one account", EnvGuardRoleARNs, s.Account, m[1])
+			s.Account = account
+		} else if account != s.Account {
+			return Settings{}, fmt.Errorf("%s: roles of two accounts (%s, %s): want the guard's roles in one account", EnvGuardRoleARNs, s.Account, account)
 		}
-		s.Policy.OwnRoleNames = append(s.Policy.OwnRoleNames, m[2])
+		s.Policy.OwnRoleNames = append(s.Policy.OwnRoleNames, name)
 	}
 
 	r := s.Policy.rules(ModeRequire)
@@ -122,15 +172,15 @@ func LoadSettings(lookup func(string) (string, bool), modeVar string) (Settings,
 	return s, nil
 }
 
-// list splits a comma-separated value; every item must match re.
-func list(name, value string, re *regexp.Regexp, want string) ([]string, error) {
+// list splits a comma-separated value; every item must be valid.
+func list(name, value string, valid func(string) bool, want string) ([]string, error) {
 	if value == "" {
 		return nil, nil
 	}
 	var out []string
 	for i, item := range strings.Split(value, ",") {
 		item = strings.TrimSpace(item)
-		if !re.MatchString(item) {
+		if !valid(item) {
 			return nil, fmt.Errorf("%s: item %d %q: %s", name, i+1, item, want)
 		}
 		out = append(out, item)

@@ -1,0 +1,407 @@
+package guard
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/source-identity-guard/source-identity-guard/shared/iamrole"
+	"github.com/source-identity-guard/source-identity-guard/shared/trustpolicy"
+)
+
+const guardARN = "arn:aws:iam::111122223333:role/source-identity-guard-EnforceFunctionRole-EXAMPLE"
+
+func TestHandle(t *testing.T) {
+	require := Policy{Mode: ModeRequire}
+	audit := Policy{Mode: ModeAudit}
+	allow := Policy{Mode: ModeAllow}
+	noTags := map[string]string{}
+
+	tests := []struct {
+		name       string
+		policy     Policy
+		role       iamrole.Role // the live role (absent when Name is "")
+		event      func(t *testing.T) events.CloudWatchEvent
+		getErr     error
+		updateErr  error
+		publishErr error
+
+		wantDecision  Decision
+		wantReason    string // substring
+		wantErr       bool
+		wantGets      int
+		wantWrite     string // the policy written; "" means no write
+		wantWriteMode trustpolicy.Mode
+		wantPublished int
+		wantMetrics   map[string]int
+	}{
+		{
+			name:   "compliant role: one read, no write, nothing published",
+			policy: require, role: role("app", "/", "COMPLIANT", noTags),
+			wantDecision: Compliant, wantGets: 1,
+			wantMetrics: map[string]int{"Decisions/compliant": 1},
+		},
+		{
+			name:   "non-compliant AWS principal: one read, one write of the engine's fix, one publish",
+			policy: require, role: role("app", "/", awsPolicy, noTags),
+			wantDecision: Patched, wantGets: 1, wantWrite: awsPolicy, wantWriteMode: trustpolicy.ModeRequire, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/patched": 1},
+		},
+		{
+			name:   "mixed Service+AWS statement is patched",
+			policy: require, role: role("app", "/", mixedPolicy, noTags),
+			wantDecision: Patched, wantGets: 1, wantWrite: mixedPolicy, wantWriteMode: trustpolicy.ModeRequire, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/patched": 1},
+		},
+		{
+			name:   "service principal only is compliant",
+			policy: require, role: role("app", "/", servicePolicy, noTags),
+			wantDecision: Compliant, wantGets: 1,
+			wantMetrics: map[string]int{"Decisions/compliant": 1},
+		},
+		{
+			name:   "allow mode writes the allow fix",
+			policy: allow, role: role("app", "/", awsPolicy, noTags),
+			wantDecision: Patched, wantGets: 1, wantWrite: awsPolicy, wantWriteMode: trustpolicy.ModeAllow, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/patched": 1},
+		},
+		{
+			name:   "audit: no write, would-patch published",
+			policy: audit, role: role("app", "/", awsPolicy, noTags),
+			wantDecision: WouldPatch, wantGets: 1, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/would-patch": 1},
+		},
+		{
+			name:   "service-linked role exempt",
+			policy: require, role: role("app", "/aws-service-role/ecs.amazonaws.com/", awsPolicy, noTags),
+			wantDecision: Exempt, wantReason: "service-linked", wantGets: 1,
+			wantMetrics: map[string]int{"Decisions/exempt": 1},
+		},
+		{
+			name:   "Identity Center role exempt",
+			policy: require, role: role("app", "/aws-reserved/sso.amazonaws.com/", awsPolicy, noTags),
+			wantDecision: Exempt, wantReason: "aws-reserved", wantGets: 1,
+			wantMetrics: map[string]int{"Decisions/exempt": 1},
+		},
+		{
+			name:   "tag exempt",
+			policy: require, role: role("app", "/", awsPolicy, map[string]string{TagExempt: "vendor cannot send SI"}),
+			wantDecision: Exempt, wantReason: "vendor cannot send SI", wantGets: 1,
+			wantMetrics: map[string]int{"Decisions/exempt": 1},
+		},
+		{
+			name:   "tag mode=require enforces under MODE=audit",
+			policy: audit, role: role("app", "/", awsPolicy, map[string]string{TagMode: "require"}),
+			wantDecision: Patched, wantGets: 1, wantWrite: awsPolicy, wantWriteMode: trustpolicy.ModeRequire, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/patched": 1},
+		},
+		{
+			name:   "tag mode=audit spares the role under MODE=require",
+			policy: require, role: role("app", "/", awsPolicy, map[string]string{TagMode: "audit"}),
+			wantDecision: WouldPatch, wantGets: 1, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/would-patch": 1},
+		},
+		{
+			name:   "invalid mode tag needs a person",
+			policy: require, role: role("app", "/", awsPolicy, map[string]string{TagMode: "enforce"}),
+			wantDecision: Unfixable, wantReason: "enforce", wantGets: 1, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/unfixable": 1},
+		},
+		{
+			name:   "failed call skipped without reading the role",
+			policy: require, role: role("app", "/", awsPolicy, noTags),
+			event: func(t *testing.T) events.CloudWatchEvent {
+				return ctEvent(t, "UpdateAssumeRolePolicy", "app", "", map[string]any{"errorCode": "MalformedPolicyDocumentException", "errorMessage": "bad"})
+			},
+			wantDecision: Skipped, wantReason: "MalformedPolicyDocumentException",
+			wantMetrics: map[string]int{"Decisions/skipped": 1},
+		},
+		{
+			name:   "the guard's own change skipped",
+			policy: require, role: role("app", "/", awsPolicy, noTags),
+			event: func(t *testing.T) events.CloudWatchEvent {
+				return ctEvent(t, "UpdateAssumeRolePolicy", "app", guardARN, nil)
+			},
+			wantDecision: Skipped, wantReason: "own change",
+			wantMetrics: map[string]int{"Decisions/skipped": 1},
+		},
+		{
+			name:   "another role's session is not the guard",
+			policy: require, role: role("app", "/", awsPolicy, noTags),
+			event: func(t *testing.T) events.CloudWatchEvent {
+				return ctEvent(t, "UpdateAssumeRolePolicy", "app", "arn:aws:iam::111122223333:role/PlatformAdmin", nil)
+			},
+			wantDecision: Patched, wantGets: 1, wantWrite: awsPolicy, wantWriteMode: trustpolicy.ModeRequire, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/patched": 1},
+		},
+		{
+			name:   "foreign event skipped",
+			policy: require,
+			event: func(t *testing.T) events.CloudWatchEvent {
+				ev := ctEvent(t, "CreateRole", "app", "", nil)
+				ev.Source, ev.DetailType = "aws.ec2", "EC2 Instance State-change Notification"
+				return ev
+			},
+			wantDecision: Skipped, wantReason: "not a CreateRole",
+			wantMetrics: map[string]int{"Decisions/skipped": 1},
+		},
+		{
+			name:   "other IAM call skipped",
+			policy: require,
+			event: func(t *testing.T) events.CloudWatchEvent {
+				return ctEvent(t, "AttachRolePolicy", "app", "", nil)
+			},
+			wantDecision: Skipped, wantReason: "not a CreateRole",
+			wantMetrics: map[string]int{"Decisions/skipped": 1},
+		},
+		{
+			name:   "malformed detail skipped and counted as an error",
+			policy: require,
+			event: func(t *testing.T) events.CloudWatchEvent {
+				ev := ctEvent(t, "CreateRole", "app", "", nil)
+				ev.Detail = []byte(`["not", "an", "object"]`)
+				return ev
+			},
+			wantDecision: Skipped, wantReason: "malformed",
+			wantMetrics: map[string]int{"Decisions/skipped": 1, "Errors/decode": 1},
+		},
+		{
+			name:   "event from an account this guard does not manage",
+			policy: require, role: role("app", "/", awsPolicy, noTags),
+			event: func(t *testing.T) events.CloudWatchEvent {
+				ev := ctEvent(t, "CreateRole", "app", "", map[string]any{"recipientAccountId": "999988887777"})
+				ev.AccountID = "999988887777"
+				return ev
+			},
+			wantDecision: Skipped, wantReason: "not managed",
+			wantMetrics: map[string]int{"Decisions/skipped": 1},
+		},
+		{
+			name:   "wildcard principal needs a person",
+			policy: require, role: role("app", "/", wildcardPolicy, noTags),
+			wantDecision: Unfixable, wantReason: string(trustpolicy.CodeWildcardPrincipal), wantGets: 1, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/unfixable": 1},
+		},
+		{
+			name:   "deny conflict needs a person",
+			policy: require, role: role("app", "/", denyPolicy, noTags),
+			wantDecision: Unfixable, wantReason: string(trustpolicy.CodeDenyConflict), wantGets: 1, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/unfixable": 1},
+		},
+		{
+			name:   "fix over the size limit is unfixable",
+			policy: Policy{Mode: ModeRequire, SizeLimit: len(awsPolicy) + 1}, role: role("app", "/", awsPolicy, noTags),
+			wantDecision: Unfixable, wantReason: string(trustpolicy.CodeTooLarge), wantGets: 1, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/unfixable": 1},
+		},
+		{
+			name:   "trust policy that does not parse needs a person",
+			policy: require, role: role("app", "/", `{"Version":`, noTags),
+			wantDecision: Unfixable, wantReason: "does not parse", wantGets: 1, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/unfixable": 1},
+		},
+		{
+			name:   "IAM refuses the document: unfixable with IAM's message",
+			policy: require, role: role("app", "/", awsPolicy, noTags),
+			updateErr:    fmt.Errorf("%w: Invalid principal in policy: \"AWS\":\"AROAEXAMPLE\"", iamrole.ErrMalformedPolicy),
+			wantDecision: Unfixable, wantReason: "Invalid principal in policy", wantGets: 1,
+			wantWrite: awsPolicy, wantWriteMode: trustpolicy.ModeRequire, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/unfixable": 1},
+		},
+		{
+			name:   "IAM quota: unfixable",
+			policy: require, role: role("app", "/", awsPolicy, noTags),
+			updateErr:    fmt.Errorf("%w: Cannot exceed quota for ACLSizePerRole: 2048", iamrole.ErrLimitExceeded),
+			wantDecision: Unfixable, wantReason: "ACLSizePerRole", wantGets: 1,
+			wantWrite: awsPolicy, wantWriteMode: trustpolicy.ModeRequire, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/unfixable": 1},
+		},
+		{
+			name:   "protected role: unfixable",
+			policy: require, role: role("app", "/", awsPolicy, noTags),
+			updateErr:    fmt.Errorf("%w: Cannot perform the operation on the protected role", iamrole.ErrUnmodifiable),
+			wantDecision: Unfixable, wantReason: "protected role", wantGets: 1,
+			wantWrite: awsPolicy, wantWriteMode: trustpolicy.ModeRequire, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/unfixable": 1},
+		},
+		{
+			name:   "AccessDenied on write: failed, published, counted, no retry",
+			policy: require, role: role("app", "/", awsPolicy, noTags),
+			updateErr:    fmt.Errorf("%w: not authorized to perform iam:UpdateAssumeRolePolicy", iamrole.ErrAccessDenied),
+			wantDecision: Failed, wantReason: "not authorized", wantGets: 1,
+			wantWrite: awsPolicy, wantWriteMode: trustpolicy.ModeRequire, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/failed": 1, "Errors/update-trust-policy": 1},
+		},
+		{
+			name:   "AccessDenied on read: failed, published, counted, no retry",
+			policy: require, role: role("app", "/", awsPolicy, noTags),
+			getErr:       fmt.Errorf("%w: not authorized to perform iam:GetRole", iamrole.ErrAccessDenied),
+			wantDecision: Failed, wantReason: "not authorized", wantGets: 1, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/failed": 1, "Errors/get-role": 1},
+		},
+		{
+			name:         "role deleted before the read: skipped",
+			policy:       require,
+			wantDecision: Skipped, wantReason: "role deleted", wantGets: 1,
+			wantMetrics: map[string]int{"Decisions/skipped": 1},
+		},
+		{
+			name:   "role deleted before the write: skipped",
+			policy: require, role: role("app", "/", awsPolicy, noTags),
+			updateErr:    fmt.Errorf("%w: The role with name app cannot be found.", iamrole.ErrNotFound),
+			wantDecision: Skipped, wantReason: "role deleted", wantGets: 1,
+			wantWrite: awsPolicy, wantWriteMode: trustpolicy.ModeRequire,
+			wantMetrics: map[string]int{"Decisions/skipped": 1},
+		},
+		{
+			name:   "throttled read: error returned for a retry",
+			policy: require, role: role("app", "/", awsPolicy, noTags),
+			getErr:       fmt.Errorf("%w: Rate exceeded", iamrole.ErrThrottled),
+			wantDecision: Failed, wantErr: true, wantGets: 1,
+			wantMetrics: map[string]int{"Decisions/failed": 1, "Errors/get-role": 1},
+		},
+		{
+			name:   "throttled write: error returned for a retry",
+			policy: require, role: role("app", "/", awsPolicy, noTags),
+			updateErr:    fmt.Errorf("%w: Rate exceeded", iamrole.ErrThrottled),
+			wantDecision: Failed, wantErr: true, wantGets: 1,
+			wantWrite: awsPolicy, wantWriteMode: trustpolicy.ModeRequire,
+			wantMetrics: map[string]int{"Decisions/failed": 1, "Errors/update-trust-policy": 1},
+		},
+		{
+			name:   "publish failure after a patch: counted and logged, not returned",
+			policy: require, role: role("app", "/", awsPolicy, noTags),
+			publishErr:   errors.New("PutEvents: 1 of 1 entries failed: InternalFailure"),
+			wantDecision: Patched, wantGets: 1, wantWrite: awsPolicy, wantWriteMode: trustpolicy.ModeRequire,
+			wantMetrics: map[string]int{"Decisions/patched": 1, "PublishFailures/patched": 1},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			live := tt.role
+			if string(live.TrustPolicy) == "COMPLIANT" {
+				live.TrustPolicy = []byte(fixed(t, awsPolicy, trustpolicy.ModeRequire))
+			}
+			var roles []iamrole.Role
+			if live.Name != "" {
+				roles = append(roles, live)
+			}
+			h := newHarness(t, tt.policy, []string{guardARN}, roles...)
+			h.roles.getErr, h.roles.updateErr, h.pub.err = tt.getErr, tt.updateErr, tt.publishErr
+			ev := ctEvent(t, "CreateRole", "app", "", nil)
+			if tt.event != nil {
+				ev = tt.event(t)
+			}
+
+			out, err := h.guard.Handle(t.Context(), ev)
+
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Handle() error = %v, want error %v", err, tt.wantErr)
+			}
+			if out.Decision != tt.wantDecision || !strings.Contains(out.Reason, tt.wantReason) {
+				t.Errorf("Handle() = %s (%q), want %s (reason containing %q)", out.Decision, out.Reason, tt.wantDecision, tt.wantReason)
+			}
+			if len(h.roles.gets) != tt.wantGets {
+				t.Errorf("GetRole calls = %d, want %d", len(h.roles.gets), tt.wantGets)
+			}
+			var wantUpdates []update
+			if tt.wantWrite != "" {
+				wantUpdates = []update{{"app", fixed(t, tt.wantWrite, tt.wantWriteMode)}}
+			}
+			if diff := cmp.Diff(wantUpdates, h.roles.updates, cmp.AllowUnexported(update{})); diff != "" {
+				t.Errorf("UpdateAssumeRolePolicy calls (-want +got):\n%s", diff)
+			}
+			if len(h.pub.events) != tt.wantPublished {
+				t.Errorf("published %d events, want %d", len(h.pub.events), tt.wantPublished)
+			}
+			if out.Published != (tt.wantPublished > 0) {
+				t.Errorf("Outcome.Published = %v, want %v", out.Published, tt.wantPublished > 0)
+			}
+			for _, de := range h.pub.events {
+				if de.Decision != out.Decision || de.Reason != out.Reason || de.RoleName != "app" || de.Account != "111122223333" {
+					t.Errorf("decision event %+v does not match outcome %+v", de, out)
+				}
+				if de.Trigger == nil || de.Trigger.EventID != "evt-app" || de.Trigger.EventName != out.EventName || de.Trigger.Actor == "" {
+					t.Errorf("decision event trigger = %+v, want the CloudTrail event", de.Trigger)
+				}
+			}
+			if diff := cmp.Diff(tt.wantMetrics, h.metricCounts(t)); diff != "" {
+				t.Errorf("metrics (-want +got):\n%s", diff)
+			}
+			lines := h.logLines(t)
+			decisionLines := 0
+			for _, l := range lines {
+				if l["msg"] == "trust policy decision" {
+					decisionLines++
+					if l["decision"] != string(out.Decision) {
+						t.Errorf("log decision = %v, want %s", l["decision"], out.Decision)
+					}
+				}
+			}
+			if decisionLines != 1 {
+				t.Errorf("%d decision log lines, want 1:\n%s", decisionLines, h.logs.String())
+			}
+			if out.Findings == nil {
+				t.Error("Outcome.Findings is nil; want an empty list at least")
+			}
+		})
+	}
+}
+
+// TestHandleDecisionEvent checks the content of a published decision event.
+func TestHandleDecisionEvent(t *testing.T) {
+	h := newHarness(t, Policy{Mode: ModeAudit}, nil, role("app", "/team/", awsPolicy, map[string]string{}))
+	out, err := h.guard.Handle(t.Context(), ctEvent(t, "UpdateAssumeRolePolicy", "app", "arn:aws:iam::111122223333:role/PlatformAdmin", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.pub.events) != 1 {
+		t.Fatalf("published %d events, want 1", len(h.pub.events))
+	}
+	got := h.pub.events[0]
+	if got.RoleARN != "arn:aws:iam::111122223333:role/team/app" || got.Mode != ModeAudit || got.Decision != WouldPatch {
+		t.Errorf("event = %+v", got)
+	}
+	if string(got.PolicyBefore) != awsPolicy {
+		t.Errorf("PolicyBefore = %s, want %s", got.PolicyBefore, awsPolicy)
+	}
+	if want := fixed(t, awsPolicy, trustpolicy.ModeRequire); string(got.PolicyAfter) != want {
+		t.Errorf("PolicyAfter = %s, want %s", got.PolicyAfter, want)
+	}
+	wantTrig := &Trigger{
+		EventID: "evt-app", EventName: "UpdateAssumeRolePolicy", EventTime: "2024-08-01T13:37:41Z",
+		Actor:    `AssumedRole arn:aws:sts::111122223333:assumed-role/x/session (role arn:aws:iam::111122223333:role/PlatformAdmin, source identity "bob@example.com")`,
+		ActorARN: "arn:aws:sts::111122223333:assumed-role/x/session", SourceIdentity: "bob@example.com",
+	}
+	if diff := cmp.Diff(wantTrig, got.Trigger); diff != "" {
+		t.Errorf("trigger (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(out.Findings, got.Findings); diff != "" || len(got.Findings) == 0 {
+		t.Errorf("event findings differ from the outcome's or are empty (-outcome +event):\n%s", diff)
+	}
+}
+
+// TestHandleTwice: after a patch, a second event on the same role is compliant with one read.
+func TestHandleTwice(t *testing.T) {
+	h := newHarness(t, Policy{Mode: ModeRequire}, nil, role("app", "/", mixedPolicy, map[string]string{}))
+	ev := ctEvent(t, "CreateRole", "app", "", nil)
+	if out, err := h.guard.Handle(t.Context(), ev); err != nil || out.Decision != Patched {
+		t.Fatalf("first Handle = %v, %v; want patched", out.Decision, err)
+	}
+	if out, err := h.guard.Handle(t.Context(), ev); err != nil || out.Decision != Compliant {
+		t.Fatalf("second Handle = %v, %v; want compliant", out.Decision, err)
+	}
+	if len(h.roles.gets) != 2 || len(h.roles.updates) != 1 || len(h.pub.events) != 1 {
+		t.Errorf("gets %d, updates %d, published %d; want 2, 1, 1", len(h.roles.gets), len(h.roles.updates), len(h.pub.events))
+	}
+}
+
+func TestNewRequiresDependencies(t *testing.T) {
+	if _, err := New(Config{}); err == nil {
+		t.Error("New(Config{}) succeeded; want an error naming the missing dependencies")
+	}
+}

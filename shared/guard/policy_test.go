@@ -1,0 +1,191 @@
+package guard
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/source-identity-guard/source-identity-guard/shared/iamrole"
+	"github.com/source-identity-guard/source-identity-guard/shared/trustpolicy"
+)
+
+func TestDecide(t *testing.T) {
+	p := Policy{
+		Mode:               ModeRequire,
+		ExemptRolePatterns: []string{"legacy-*", "/vendor/*"},
+		OwnRoleNames:       []string{"source-identity-guard-EnforceFunctionRole-EXAMPLE"},
+	}
+	compliant := fixed(t, awsPolicy, trustpolicy.ModeRequire)
+	tests := []struct {
+		name           string
+		policy         Policy
+		role           iamrole.Role
+		wantDecision   Decision
+		wantReason     string // substring
+		wantMode       Mode
+		wantTagsMatter bool
+		wantAfter      bool
+	}{
+		{"compliant, tags unread: tags do not matter", p, role("app", "/", compliant, nil), Compliant, "", ModeRequire, false, false},
+		{"compliant with exempt tag stays compliant", p, role("app", "/", compliant, map[string]string{TagExempt: "x"}), Compliant, "", ModeRequire, false, false},
+		{"non-compliant, tags unread: tags matter", p, role("app", "/", awsPolicy, nil), Patched, "", ModeRequire, true, true},
+		{"non-compliant, no tags", p, role("app", "/", awsPolicy, map[string]string{}), Patched, "", ModeRequire, false, true},
+		{"service-linked, tags unread", p, role("app", "/aws-service-role/x/", awsPolicy, nil), Exempt, "service-linked", ModeRequire, false, false},
+		{"aws-reserved, tags unread", p, role("app", "/aws-reserved/sso.amazonaws.com/", awsPolicy, nil), Exempt, "aws-reserved", ModeRequire, false, false},
+		{"Control Tower prefix", p, role("aws-controltower-AdministratorExecutionRole", "/", awsPolicy, nil), Exempt, "Control Tower", ModeRequire, false, false},
+		{"Control Tower infix", p, role("StackSet-AWSControlTowerBP-BASELINE-ROLES", "/", awsPolicy, nil), Exempt, "Control Tower", ModeRequire, false, false},
+		{"Control Tower stacksets-exec", p, role("stacksets-exec-0123456789abcdef", "/", awsPolicy, nil), Exempt, "Control Tower", ModeRequire, false, false},
+		{"Control Tower glob is case-sensitive", p, role("AWS-ControlTower-x", "/", awsPolicy, map[string]string{}), Patched, "", ModeRequire, false, true},
+		{"break-glass role", p, role("OrganizationAccountAccessRole", "/", awsPolicy, nil), Exempt, "break-glass", ModeRequire, false, false},
+		{"guard's own role", p, role("source-identity-guard-EnforceFunctionRole-EXAMPLE", "/", awsPolicy, nil), Exempt, "own role", ModeRequire, false, false},
+		{"exempt by name pattern", p, role("legacy-app", "/", awsPolicy, nil), Exempt, "legacy-*", ModeRequire, false, false},
+		{"exempt by path pattern", p, role("tool", "/vendor/", awsPolicy, nil), Exempt, "/vendor/*", ModeRequire, false, false},
+		{"path pattern does not match another path", p, role("tool", "/team/", awsPolicy, map[string]string{}), Patched, "", ModeRequire, false, true},
+		{"exempt tag", p, role("app", "/", awsPolicy, map[string]string{TagExempt: "vendor"}), Exempt, "vendor", ModeRequire, false, false},
+		{"mode tag allow", p, role("app", "/", awsPolicy, map[string]string{TagMode: "allow"}), Patched, "allow", ModeAllow, false, true},
+		{"mode tag audit", p, role("app", "/", awsPolicy, map[string]string{TagMode: " Audit "}), WouldPatch, "audit", ModeAudit, false, true},
+		{"mode tag invalid", p, role("app", "/", awsPolicy, map[string]string{TagMode: "yes"}), Unfixable, TagMode, ModeRequire, false, false},
+		{"allow-compliant under allow", Policy{Mode: ModeAllow}, role("app", "/", fixed(t, awsPolicy, trustpolicy.ModeAllow), map[string]string{}), Compliant, "allow", ModeAllow, false, false},
+		{"allow-compliant under require", p, role("app", "/", fixed(t, awsPolicy, trustpolicy.ModeAllow), map[string]string{}), Patched, "", ModeRequire, false, true},
+		{"zero Policy means require", Policy{}, role("app", "/", awsPolicy, map[string]string{}), Patched, "require", ModeRequire, false, true},
+		{"unparsable", p, role("app", "/", "{", map[string]string{}), Unfixable, "does not parse", ModeRequire, false, false},
+		{"unparsable, tags unread: tags matter", p, role("app", "/", "{", nil), Unfixable, "does not parse", ModeRequire, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := tt.policy.Decide(tt.role)
+			if v.Decision != tt.wantDecision || !strings.Contains(v.Reason, tt.wantReason) || v.Mode != tt.wantMode || v.TagsMatter != tt.wantTagsMatter {
+				t.Errorf("Decide() = %s %q mode %s tagsMatter %v; want %s (reason containing %q) mode %s tagsMatter %v",
+					v.Decision, v.Reason, v.Mode, v.TagsMatter, tt.wantDecision, tt.wantReason, tt.wantMode, tt.wantTagsMatter)
+			}
+			if (v.After != nil) != tt.wantAfter {
+				t.Errorf("Decide().After = %s; want set: %v", v.After, tt.wantAfter)
+			}
+			if string(v.Before) != string(tt.role.TrustPolicy) {
+				t.Errorf("Decide().Before = %s, want the role's policy", v.Before)
+			}
+			if v.Findings == nil {
+				t.Error("Decide().Findings is nil, want non-nil")
+			}
+		})
+	}
+}
+
+// TestDecideTagsMatter: when TagsMatter is set, deciding again with the tags read must be
+// consistent with what the sweep will see; when it is not set, no tags change the verdict.
+func TestDecideTagsMatter(t *testing.T) {
+	p := Policy{Mode: ModeRequire}
+	tagSets := []map[string]string{
+		{}, {TagExempt: "x"}, {TagMode: "audit"}, {TagMode: "allow"}, {TagMode: "require"}, {TagMode: "bad"},
+	}
+	policies := []string{awsPolicy, servicePolicy, mixedPolicy, fixed(t, awsPolicy, trustpolicy.ModeRequire), fixed(t, awsPolicy, trustpolicy.ModeAllow), "{"}
+	for _, pol := range policies {
+		for _, path := range []string{"/", "/aws-service-role/x/"} {
+			untagged := p.Decide(role("app", path, pol, nil))
+			for _, tags := range tagSets {
+				tagged := p.Decide(role("app", path, pol, tags))
+				if tagged.TagsMatter {
+					t.Errorf("Decide(tags read) set TagsMatter for %s %s %v", path, pol, tags)
+				}
+				if !untagged.TagsMatter && (tagged.Decision != untagged.Decision || tagged.Reason != untagged.Reason) {
+					t.Errorf("TagsMatter false for %s %s, but tags %v change the verdict: %s -> %s", path, pol, tags, untagged.Decision, tagged.Decision)
+				}
+			}
+			if untagged.TagsMatter {
+				if got := p.Decide(role("app", path, pol, map[string]string{})); got.Decision != untagged.Decision {
+					t.Errorf("verdict without tags read (%s) differs from the verdict with no tags (%s)", untagged.Decision, got.Decision)
+				}
+			}
+		}
+	}
+}
+
+func TestParseMode(t *testing.T) {
+	for in, want := range map[string]Mode{"audit": ModeAudit, "allow": ModeAllow, "require": ModeRequire, " REQUIRE ": ModeRequire} {
+		if got, err := ParseMode(in); err != nil || got != want {
+			t.Errorf("ParseMode(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "enforce", "ignore", "audit,require"} {
+		if got, err := ParseMode(in); err == nil {
+			t.Errorf("ParseMode(%q) = %q; want an error", in, got)
+		}
+	}
+}
+
+func TestPublishes(t *testing.T) {
+	got := map[Decision]bool{}
+	for _, d := range []Decision{Compliant, Patched, WouldPatch, Exempt, Skipped, Unfixable, Failed} {
+		got[d] = d.Publishes()
+	}
+	want := map[Decision]bool{Compliant: false, Patched: true, WouldPatch: true, Exempt: false, Skipped: false, Unfixable: true, Failed: true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Publishes (-want +got):\n%s", diff)
+	}
+}
+
+func TestMatch(t *testing.T) {
+	tests := []struct {
+		glob, s string
+		want    bool
+	}{
+		{"*", "", true},
+		{"*", "anything/at/all", true},
+		{"", "", true},
+		{"", "a", false},
+		{"a?c", "abc", true},
+		{"a?c", "ac", false},
+		{"aws-controltower-*", "aws-controltower-AuditRole", true},
+		{"aws-controltower-*", "x-aws-controltower-AuditRole", false},
+		{"*AWSControlTower*", "AWSControlTowerExecution", true},
+		{"*AWSControlTower*", "awscontroltowerexecution", false},
+		{"/vendor/*", "/vendor/a/b", true},
+		{"a*b*c", "aXbYbZc", true},
+		{"a*b*c", "aXbYbZ", false},
+		{"**", "x", true},
+	}
+	for _, tt := range tests {
+		if got := Match(tt.glob, tt.s); got != tt.want {
+			t.Errorf("Match(%q, %q) = %v, want %v", tt.glob, tt.s, got, tt.want)
+		}
+	}
+}
+
+// FuzzMatch compares Match with a regular expression built from the glob.
+func FuzzMatch(f *testing.F) {
+	for _, s := range [][2]string{{"a*b", "axxb"}, {"?*?", "ab"}, {"*AWSControlTower*", "xAWSControlTowery"}, {"", ""}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, glob, s string) {
+		var re strings.Builder
+		re.WriteString(`(?s)^`)
+		for _, r := range glob {
+			switch r {
+			case '*':
+				re.WriteString(`.*`)
+			case '?':
+				re.WriteString(`.`)
+			default:
+				re.WriteString(regexp.QuoteMeta(string(r)))
+			}
+		}
+		re.WriteString(`$`)
+		// Match works on bytes; compare on ASCII input only, where bytes are characters.
+		for i := 0; i < len(glob); i++ {
+			if glob[i] >= 0x80 {
+				return
+			}
+		}
+		for i := 0; i < len(s); i++ {
+			if s[i] >= 0x80 {
+				return
+			}
+		}
+		want := regexp.MustCompile(re.String()).MatchString(s)
+		if got := Match(glob, s); got != want {
+			t.Errorf("Match(%q, %q) = %v, regexp %s says %v", glob, s, got, re.String(), want)
+		}
+	})
+}
