@@ -1,6 +1,418 @@
 package trustpolicy
 
-// Check returns the reasons d is not compliant under r (nil when it is).
+import (
+	"fmt"
+	"strings"
+)
+
+// change is what one group of principals in an Allow statement needs.
+type change struct {
+	ssi  bool // add sts:SetSourceIdentity
+	cond bool // add the StringLike sts:SourceIdentity condition
+}
+
+func (c change) none() bool { return !c.ssi && !c.cond }
+
+// stmtPlan is the analysis of one statement under the rules.
+type stmtPlan struct {
+	changes  []change // per principal (parallel to statement.principals)
+	wildcard bool     // bare "*" that lets anyone assume without a source identity
+	conflict Code     // CodeDenyConflict or CodeConditionConflict: leave the statement alone
+	denyIdx  int      // the Deny statement behind a CodeDenyConflict
+	blocked  []int    // principals (indexes) the conflict concerns
+}
+
+func (p *stmtPlan) needsFix() bool {
+	if p.conflict != "" || p.wildcard {
+		return false
+	}
+	for _, c := range p.changes {
+		if !c.none() {
+			return true
+		}
+	}
+	return false
+}
+
+// analyze computes a plan for every statement.
+func analyze(d *Document, r Rules) []stmtPlan {
+	plans := make([]stmtPlan, len(d.stmts))
+	for i := range d.stmts {
+		st := &d.stmts[i]
+		if !st.allow {
+			continue
+		}
+		pl := &plans[i]
+		if st.wildcard {
+			pl.wildcard = wildcardExposed(st, r)
+			continue
+		}
+		enforcing := st.enforcing()
+		for j, p := range st.principals {
+			m := r.modeFor(p)
+			if m == ModeIgnore || !st.covers(p.class.assumeAction()) {
+				continue
+			}
+			ch := change{ssi: !d.ssiCovered(i, p), cond: m == ModeRequire && !enforcing}
+			if code, deny := d.conflict(i, p, ch.cond, r); code != "" {
+				if pl.conflict == "" || code == CodeConditionConflict {
+					pl.conflict, pl.denyIdx = code, deny
+				}
+				pl.blocked = append(pl.blocked, j)
+			}
+			if pl.changes == nil {
+				pl.changes = make([]change, len(st.principals))
+			}
+			pl.changes[j] = ch
+		}
+	}
+	return plans
+}
+
+// wildcardExposed: a bare "Principal":"*" statement that grants an assume action and does not
+// already require a source identity (with sts:SetSourceIdentity) under the rules' mode.
+func wildcardExposed(st *statement, r Rules) bool {
+	if !st.covers(actAssumeRole) && !st.covers(actAssumeRoleWithSAML) && !st.covers(actAssumeRoleWithWebIdentity) {
+		return false
+	}
+	if !st.covers(actSetSourceIdentity) {
+		return true
+	}
+	return r.mode() == ModeRequire && !st.enforcing()
+}
+
+// enforcing reports whether the statement has a recognised enforcing condition.
+func (st *statement) enforcing() bool {
+	for i := range st.conds {
+		if st.conds[i].enforcesSI() {
+			return true
+		}
+	}
+	return false
+}
+
+// ssiCovered reports whether sts:SetSourceIdentity is allowed to p whenever statement i allows
+// p to assume: by statement i itself, or by another Allow statement that names p and whose
+// conditions (other than those on sts:SourceIdentity) are a subset of statement i's.
+func (d *Document) ssiCovered(i int, p principal) bool {
+	st := &d.stmts[i]
+	if st.covers(actSetSourceIdentity) {
+		return true
+	}
+	for k := range d.stmts {
+		o := &d.stmts[k]
+		if k == i || !o.allow || !o.covers(actSetSourceIdentity) || !o.namesAll(p) {
+			continue
+		}
+		if nonSISubset(o.conds, st.conds) {
+			return true
+		}
+	}
+	return false
+}
+
+// namesAll reports whether the statement's Principal certainly includes every caller p names.
+func (st *statement) namesAll(p principal) bool {
+	if st.wildcard {
+		return true
+	}
+	for _, q := range st.principals {
+		if q.kind == p.kind && (q.value == p.value || q.class == classAWSAny ||
+			q.class == classAccount && p.account() != "" && q.account() == p.account()) {
+			return true
+		}
+	}
+	return false
+}
+
+// nonSISubset: every condition of a that is not on sts:SourceIdentity also appears in b.
+func nonSISubset(a, b []condition) bool {
+	for i := range a {
+		if a[i].isSI() {
+			continue
+		}
+		found := false
+		for j := range b {
+			if sameCondition(&a[i], &b[j]) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func sameCondition(a, b *condition) bool {
+	if a.op != b.op || !strings.EqualFold(a.key, b.key) || len(a.values) != len(b.values) {
+		return false
+	}
+	for i := range a.values {
+		if a.values[i] != b.values[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// conflict decides whether requiring (or, with cond false, merely allowing) a source identity
+// for principal p of Allow statement i would lock p out. It tries candidate source identities
+// (witnesses of the rules' patterns and of every value the policy compares sts:SourceIdentity
+// with): the patch is safe when one candidate passes statement i's own conditions on
+// sts:SourceIdentity and no Deny that may apply to p blocks it in a situation where that Deny
+// does not already block p's plain assume request.
+func (d *Document) conflict(i int, p principal, cond bool, r Rules) (Code, int) {
+	st := &d.stmts[i]
+	action := p.class.assumeAction()
+	pats := r.patterns()
+	var admitted []string
+	for _, v := range d.candidates(pats) {
+		if cond && !matchesAny(pats, v) {
+			continue
+		}
+		if siMay(st.conds, v) {
+			admitted = append(admitted, v)
+		}
+	}
+	if len(admitted) == 0 {
+		if cond {
+			return CodeConditionConflict, -1
+		}
+		return "", -1
+	}
+	firstDeny := -1
+	for _, v := range admitted {
+		blocked := false
+		for k := range d.stmts {
+			dn := &d.stmts[k]
+			if dn.allow || !dn.mayName(p) {
+				continue
+			}
+			if newLockout(dn, action, v) {
+				blocked = true
+				if firstDeny < 0 {
+					firstDeny = k
+				}
+				break
+			}
+		}
+		if !blocked {
+			return "", -1
+		}
+	}
+	return CodeDenyConflict, firstDeny
+}
+
+// newLockout: Deny dn blocks a request that carries source identity v (which IAM authorizes as
+// the assume action plus sts:SetSourceIdentity) in a situation where it does not surely block
+// the same principal's assume request without a source identity.
+func newLockout(dn *statement, action, v string) bool {
+	if !dn.covers(actSetSourceIdentity) && !dn.covers(action) {
+		return false
+	}
+	if !siMay(dn.conds, v) {
+		return false
+	}
+	return !(dn.covers(action) && siSureAbsent(dn.conds))
+}
+
+// mayName reports whether the statement's Principal may include a caller that p names.
+func (st *statement) mayName(p principal) bool {
+	if st.wildcard {
+		return true
+	}
+	for _, q := range st.principals {
+		if overlaps(q, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func matchesAny(pats []string, v string) bool {
+	for _, p := range pats {
+		if wildMatch(p, v, false) {
+			return true
+		}
+	}
+	return false
+}
+
+// siMay: every condition on sts:SourceIdentity may hold when the request carries v.
+func siMay(conds []condition, v string) bool {
+	vals := []string{v}
+	ctx := func(key string) ([]string, bool) {
+		if strings.EqualFold(key, keySTSSourceIdentity) {
+			return vals, true
+		}
+		return nil, false
+	}
+	for i := range conds {
+		if conds[i].isSI() && conds[i].eval(ctx, false) == triFalse {
+			return false
+		}
+	}
+	return true
+}
+
+// siSureAbsent: every condition on sts:SourceIdentity surely holds when the request carries none.
+func siSureAbsent(conds []condition) bool {
+	ctx := func(string) ([]string, bool) { return nil, false }
+	for i := range conds {
+		if conds[i].isSI() && conds[i].eval(ctx, false) != triTrue {
+			return false
+		}
+	}
+	return true
+}
+
+// candidates returns source identities to try: a witness of each pattern and of each value the
+// policy compares sts:SourceIdentity with.
+func (d *Document) candidates(pats []string) []string {
+	out := make([]string, 0, len(pats)+2)
+	add := func(s string) {
+		if strings.Contains(s, "${") {
+			return
+		}
+		w := witness(s)
+		for _, o := range out {
+			if o == w {
+				return
+			}
+		}
+		out = append(out, w)
+	}
+	for _, p := range pats {
+		add(p)
+	}
+	add("*")
+	for i := range d.stmts {
+		for j := range d.stmts[i].conds {
+			c := &d.stmts[i].conds[j]
+			if c.isSI() && c.info.fam != famNull {
+				for _, v := range c.values {
+					add(v)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// witness turns a pattern into one concrete value it matches.
+func witness(p string) string {
+	if !strings.ContainsAny(p, "*?") {
+		return p
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '*':
+			b.WriteString("aa")
+		case '?':
+			b.WriteByte('a')
+		default:
+			b.WriteByte(p[i])
+		}
+	}
+	return b.String()
+}
+
+// Check returns the reasons d is not compliant under r (nil when it is). Findings are ordered by
+// statement; a statement left alone because of a conflict reports only the conflict.
 func Check(d *Document, r Rules) []Finding {
-	return nil
+	return findings(d, analyze(d, r), r)
+}
+
+func findings(d *Document, plans []stmtPlan, r Rules) []Finding {
+	var out []Finding
+	for i := range plans {
+		pl := &plans[i]
+		st := &d.stmts[i]
+		label := stmtLabel(i, st)
+		f := Finding{Statement: i, SID: st.sid}
+		switch {
+		case pl.wildcard:
+			f.Code = CodeWildcardPrincipal
+			f.Principals = []string{"*"}
+			f.Message = label + ` lets anyone ("Principal": "*", AWS services included) assume the role without a source identity; needs a person: name the principals, or use {"AWS": "*"} with conditions`
+			out = append(out, f)
+			continue
+		case pl.conflict != "":
+			f.Code = pl.conflict
+			f.Principals = principalNames(st, pl.blocked)
+			who := describe(st, pl.blocked)
+			if pl.conflict == CodeDenyConflict {
+				f.Message = fmt.Sprintf("%s left as is: Deny %s blocks sts:SetSourceIdentity for %s, so requiring a source identity would lock it out", label, stmtLabel(pl.denyIdx, &d.stmts[pl.denyIdx]), who)
+			} else {
+				f.Message = fmt.Sprintf("%s left as is: its conditions on sts:SourceIdentity refuse every source identity matching %s, so requiring one would lock out %s", label, strings.Join(r.patterns(), ", "), who)
+			}
+			out = append(out, f)
+			continue
+		}
+		var ssi, cond []int
+		for j, c := range pl.changes {
+			if c.ssi {
+				ssi = append(ssi, j)
+			}
+			if c.cond {
+				cond = append(cond, j)
+			}
+		}
+		if len(ssi) > 0 {
+			f.Code = CodeMissingSetSourceIdentity
+			f.Principals = principalNames(st, ssi)
+			f.Message = fmt.Sprintf("%s does not allow sts:SetSourceIdentity for %s, so it cannot pass a source identity", label, describe(st, ssi))
+			out = append(out, f)
+		}
+		if len(cond) > 0 {
+			f.Code = CodeMissingCondition
+			f.Principals = principalNames(st, cond)
+			f.Message = fmt.Sprintf("%s lets %s assume the role without a source identity", label, describe(st, cond))
+			out = append(out, f)
+		}
+		if len(ssi)+len(cond) > 0 {
+			for _, p := range st.principals {
+				if p.class == classUniqueID {
+					f.Code = CodeUniqueIDPrincipal
+					f.Principals = []string{p.String()}
+					f.Message = fmt.Sprintf("%s names %s, the unique id of a deleted principal; IAM may refuse to save the fixed policy (Invalid principal in policy) until it is removed", label, p.value)
+					out = append(out, f)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func stmtLabel(i int, st *statement) string {
+	if st.sid != "" {
+		return fmt.Sprintf("statement %d (Sid %q)", i, st.sid)
+	}
+	return fmt.Sprintf("statement %d", i)
+}
+
+func principalNames(st *statement, idx []int) []string {
+	out := make([]string, len(idx))
+	for k, j := range idx {
+		out[k] = st.principals[j].String()
+	}
+	return out
+}
+
+// describe renders principals for a message, e.g. "AWS principal arn:aws:iam::1:role/a".
+func describe(st *statement, idx []int) string {
+	parts := make([]string, len(idx))
+	for k, j := range idx {
+		p := st.principals[j]
+		switch {
+		case p.class.isAWS():
+			parts[k] = "AWS principal " + p.value
+		default:
+			parts[k] = p.class.String() + " " + p.value
+		}
+	}
+	return strings.Join(parts, ", ")
 }

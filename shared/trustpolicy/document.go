@@ -1,9 +1,7 @@
 package trustpolicy
 
 import (
-	"errors"
 	"fmt"
-	"strings"
 )
 
 // Document is a parsed trust policy. It keeps the source layout (member order, spelling,
@@ -280,17 +278,4 @@ func parsePrincipal(st *statement, n *node, path string) error {
 		}
 	}
 	return nil
-}
-
-// errNoChange is internal: Fix found nothing to change.
-var errNoChange = errors.New("no change")
-
-// sidTaken reports whether any statement uses sid.
-func (d *Document) sidTaken(sid string) bool {
-	for i := range d.stmts {
-		if d.stmts[i].hasSid && strings.EqualFold(d.stmts[i].sid, sid) {
-			return true
-		}
-	}
-	return false
 }

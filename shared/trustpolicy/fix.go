@@ -1,7 +1,350 @@
 package trustpolicy
 
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
 // Fix returns d brought into compliance with r, and the findings of Check(d, r) with Fixed set
 // on those the result resolves. It never mutates d and returns d itself when nothing changes.
+// When the fixed policy would exceed r's size limit it returns d with a CodeTooLarge finding.
 func Fix(d *Document, r Rules) (*Document, []Finding) {
-	return d, Check(d, r)
+	plans := analyze(d, r)
+	fs := findings(d, plans, r)
+	changed := false
+	for i := range plans {
+		if plans[i].needsFix() {
+			changed = true
+			break
+		}
+	}
+	if !changed {
+		return d, fs
+	}
+	out, err := d.apply(plans, r)
+	if err != nil {
+		// A bug, not a user error: never hand back a policy we could not re-validate.
+		return d, append(fs, Finding{Code: CodeTooLarge, Statement: -1, Message: "internal error: the fixed policy did not validate: " + err.Error()})
+	}
+	if limit := r.sizeLimit(); out.size > limit {
+		return d, append(fs, Finding{
+			Code:      CodeTooLarge,
+			Statement: -1,
+			Message:   fmt.Sprintf("the fixed policy would be %d characters, over the trust-policy quota of %d (it is %d now); left as is", out.size, limit, d.size),
+		})
+	}
+	for k := range fs {
+		if fs[k].Code.Fixable() {
+			fs[k].Fixed = true
+		}
+	}
+	return out, fs
+}
+
+// fixer builds the statements of the fixed document.
+type fixer struct {
+	d    *Document
+	r    Rules
+	sids []string // every Sid in use, lower-cased (IAM compares them case-sensitively; we are stricter)
+}
+
+func (d *Document) apply(plans []stmtPlan, r Rules) (*Document, error) {
+	f := &fixer{d: d, r: r}
+	for i := range d.stmts {
+		if d.stmts[i].sid != "" {
+			f.sids = append(f.sids, strings.ToLower(d.stmts[i].sid))
+		}
+	}
+	var stmts []node
+	for i := range d.stmts {
+		st := &d.stmts[i]
+		if !plans[i].needsFix() {
+			stmts = append(stmts, *st.node)
+			continue
+		}
+		stmts = f.fixStatement(stmts, st, &plans[i])
+	}
+	var stmtVal node
+	if d.single && len(stmts) == 1 {
+		stmtVal = stmts[0]
+	} else {
+		stmtVal = node{kind: kArray, arr: stmts}
+	}
+	root := node{kind: kObject, obj: make([]member, len(d.root.obj))}
+	copy(root.obj, d.root.obj)
+	for i := range root.obj {
+		if root.obj[i].key == "Statement" {
+			root.obj[i].val = stmtVal
+		}
+	}
+	return build(root)
+}
+
+// fixStatement appends the fixed form of st (one or more statements) to out.
+func (f *fixer) fixStatement(out []node, st *statement, pl *stmtPlan) []node {
+	// Group principals by the change they need, in order of first appearance.
+	var keys []change
+	groupOf := make([]int, len(st.principals))
+	for j := range st.principals {
+		var c change
+		if pl.changes != nil {
+			c = pl.changes[j]
+		}
+		g := -1
+		for k, kc := range keys {
+			if kc == c {
+				g = k
+			}
+		}
+		if g < 0 {
+			keys = append(keys, c)
+			g = len(keys) - 1
+		}
+		groupOf[j] = g
+	}
+	if len(keys) == 1 {
+		return f.patch(out, st, nil, keys[0], sidKeep)
+	}
+	// The original statement (and its Sid) keeps the principals that need no change; if all
+	// need some change, it keeps the first group. The other groups become new statements.
+	first := 0
+	for k, c := range keys {
+		if c.none() {
+			first = k
+			break
+		}
+	}
+	out = f.patch(out, st, members(groupOf, first), keys[first], sidKeep)
+	for k, c := range keys {
+		if k != first {
+			out = f.patch(out, st, members(groupOf, k), c, sidNew)
+		}
+	}
+	return out
+}
+
+func members(groupOf []int, g int) []bool {
+	in := make([]bool, len(groupOf))
+	for j, k := range groupOf {
+		in[j] = k == g
+	}
+	return in
+}
+
+type sidMode uint8
+
+const (
+	sidKeep sidMode = iota
+	sidNew
+)
+
+// patch appends st restricted to the principals in keep (nil: all) with change c applied, plus
+// the sibling statements c needs.
+func (f *fixer) patch(out []node, st *statement, keep []bool, c change, sm sidMode) []node {
+	var tagActions []node // sts:TagSession / sts:SetContext moved to a sibling statement
+	var principalNode, condNode *node
+	base := st.sid
+	n := node{kind: kObject, obj: make([]member, 0, len(st.node.obj)+1)}
+	sid := ""
+	if sm == sidNew && base != "" {
+		sid = f.newSid(base + "SrcId")
+	}
+	hasCond := false
+	for _, m := range st.node.obj {
+		switch m.key {
+		case "Sid":
+			if sm == sidNew {
+				if sid == "" {
+					continue
+				}
+				m.val = strNode(sid)
+			}
+		case "Principal":
+			if keep != nil {
+				m.val = principalSubset(st.node, keep)
+			}
+			principalNode = &m.val
+		case "Action":
+			if c.cond {
+				m.val, tagActions = splitTagActions(m.val)
+			}
+			if c.ssi {
+				m.val = appendAction(m.val)
+			}
+		case "Condition":
+			hasCond = true
+			if c.cond {
+				m.val = f.addSICondition(m.val)
+			}
+			condNode = &m.val
+		}
+		n.obj = append(n.obj, m)
+	}
+	if c.cond && !hasCond {
+		n.obj = append(n.obj, member{key: "Condition", raw: `"Condition"`, val: f.addSICondition(node{kind: kObject})})
+		condNode = &n.obj[len(n.obj)-1].val
+	}
+	// principalNode and condNode point into n.obj; copy them before n.obj can move.
+	var pNode, cNode node
+	if principalNode != nil {
+		pNode = *principalNode
+	}
+	if condNode != nil {
+		cNode = *condNode
+	}
+	out = append(out, n)
+	siblingSid := func(suffix string) string {
+		if base == "" {
+			return ""
+		}
+		return f.newSid(base + suffix)
+	}
+	if c.ssi && st.notAction {
+		// NotAction excludes sts:SetSourceIdentity: grant exactly that action, under the same
+		// principals and (fixed) conditions, in a sibling statement.
+		act := strNode(actSetSourceIdentity)
+		out = append(out, sibling(siblingSid("SetSrcId"), pNode, act, cNode, condNode != nil))
+	}
+	if len(tagActions) > 0 {
+		// Session tags and context are authorized without sts:SourceIdentity in their request
+		// context (spec 1.8); keep them under the original conditions so tagged sessions work.
+		var orig node
+		hasOrig := false
+		if on, ok := st.node.get("Condition"); ok {
+			orig, hasOrig = *on, true
+		}
+		act := node{kind: kArray, arr: tagActions}
+		if len(tagActions) == 1 {
+			act = tagActions[0]
+		}
+		out = append(out, sibling(siblingSid("Tags"), pNode, act, orig, hasOrig))
+	}
+	return out
+}
+
+func sibling(sid string, principal, action, cond node, hasCond bool) node {
+	n := node{kind: kObject, obj: make([]member, 0, 5)}
+	if sid != "" {
+		n.obj = append(n.obj, member{key: "Sid", raw: `"Sid"`, val: strNode(sid)})
+	}
+	n.obj = append(n.obj,
+		member{key: "Effect", raw: `"Effect"`, val: strNode("Allow")},
+		member{key: "Principal", raw: `"Principal"`, val: principal},
+		member{key: "Action", raw: `"Action"`, val: action})
+	if hasCond {
+		n.obj = append(n.obj, member{key: "Condition", raw: `"Condition"`, val: cond})
+	}
+	return n
+}
+
+// newSid returns a Sid not yet in use, starting from want.
+func (f *fixer) newSid(want string) string {
+	s := want
+	for k := 2; ; k++ {
+		taken := false
+		for _, t := range f.sids {
+			if t == strings.ToLower(s) {
+				taken = true
+				break
+			}
+		}
+		if !taken {
+			f.sids = append(f.sids, strings.ToLower(s))
+			return s
+		}
+		s = want + strconv.Itoa(k)
+	}
+}
+
+// principalSubset rebuilds a Principal object keeping only the values whose index (in parse
+// order) is set in keep. Kinds left empty are dropped; array form is kept.
+func principalSubset(stmt *node, keep []bool) node {
+	pn, _ := stmt.get("Principal")
+	out := node{kind: kObject}
+	j := 0
+	for _, m := range pn.obj {
+		switch m.val.kind {
+		case kString:
+			if keep[j] {
+				out.obj = append(out.obj, m)
+			}
+			j++
+		case kArray:
+			var vals []node
+			for _, v := range m.val.arr {
+				if keep[j] {
+					vals = append(vals, v)
+				}
+				j++
+			}
+			if len(vals) > 0 {
+				m.val = node{kind: kArray, arr: vals}
+				out.obj = append(out.obj, m)
+			}
+		}
+	}
+	return out
+}
+
+// appendAction adds sts:SetSourceIdentity to an Action value (a string becomes an array).
+func appendAction(a node) node {
+	add := strNode(actSetSourceIdentity)
+	if a.kind == kString {
+		return node{kind: kArray, arr: []node{a, add}}
+	}
+	arr := make([]node, len(a.arr), len(a.arr)+1)
+	copy(arr, a.arr)
+	return node{kind: kArray, arr: append(arr, add)}
+}
+
+// splitTagActions removes literal sts:TagSession and sts:SetContext from an Action array that
+// keeps at least one other action.
+func splitTagActions(a node) (node, []node) {
+	if a.kind != kArray {
+		return a, nil
+	}
+	var keep, moved []node
+	for _, v := range a.arr {
+		if strings.EqualFold(v.str, actTagSession) || strings.EqualFold(v.str, actSetContext) {
+			moved = append(moved, v)
+		} else {
+			keep = append(keep, v)
+		}
+	}
+	if len(moved) == 0 || len(keep) == 0 {
+		return a, nil
+	}
+	if len(keep) == 1 {
+		return keep[0], moved
+	}
+	return node{kind: kArray, arr: keep}, moved
+}
+
+// addSICondition merges "StringLike": {"sts:SourceIdentity": PATTERNS} into a Condition object.
+func (f *fixer) addSICondition(c node) node {
+	pats := f.r.patterns()
+	var val node
+	if len(pats) == 1 {
+		val = strNode(pats[0])
+	} else {
+		val = node{kind: kArray, arr: make([]node, len(pats))}
+		for i, p := range pats {
+			val.arr[i] = strNode(p)
+		}
+	}
+	key := member{key: keySTSSourceIdentity, raw: `"` + keySTSSourceIdentity + `"`, val: val}
+	out := node{kind: kObject, obj: make([]member, len(c.obj), len(c.obj)+1)}
+	copy(out.obj, c.obj)
+	for i := range out.obj {
+		if out.obj[i].key == "StringLike" && out.obj[i].val.kind == kObject {
+			sl := out.obj[i].val
+			obj := make([]member, len(sl.obj), len(sl.obj)+1)
+			copy(obj, sl.obj)
+			out.obj[i].val = node{kind: kObject, obj: append(obj, key)}
+			return out
+		}
+	}
+	out.obj = append(out.obj, member{key: "StringLike", raw: `"StringLike"`, val: node{kind: kObject, obj: []member{key}}})
+	return out
 }
