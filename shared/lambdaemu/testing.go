@@ -1,0 +1,67 @@
+package lambdaemu
+
+import (
+	"context"
+	"errors"
+	"os"
+	"runtime"
+	"testing"
+)
+
+// BuildFunction builds pkg (see Build) into a temporary directory of t and returns the
+// bootstrap's path. A build error fails the test.
+func BuildFunction(t testing.TB, pkg string) string {
+	t.Helper()
+	requireLinux(t)
+	boot, err := Build(context.Background(), pkg, t.TempDir())
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return boot
+}
+
+// Start runs the emulator with cfg for one test and stops it in t.Cleanup. When the emulator
+// is missing and cannot be installed (no Go module proxy), it skips the test loudly, or fails
+// it with an install hint when CI=true. On failure the emulator's output is logged.
+func Start(t testing.TB, cfg Config) *Emulator {
+	t.Helper()
+	requireLinux(t)
+	if cfg.RIE == "" {
+		p, err := EnsureRIE(context.Background())
+		if err != nil {
+			missing(t, err)
+		}
+		cfg.RIE = p
+	}
+	e, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	t.Cleanup(func() {
+		if err := e.Stop(); err != nil {
+			t.Errorf("%v", err)
+		}
+		if t.Failed() {
+			t.Logf("emulator output:\n%s", e.Output())
+		}
+	})
+	return e
+}
+
+func missing(t testing.TB, err error) {
+	t.Helper()
+	if !errors.Is(err, ErrNotInstalled) {
+		t.Fatalf("%v", err)
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%v\n%s", err, InstallHint)
+	}
+	t.Skipf("SKIPPING: the Lambda Runtime Interface Emulator is not available: %v\n%s", err, InstallHint)
+}
+
+func requireLinux(t testing.TB) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skipf("SKIPPING: the Lambda Runtime Interface Emulator runs Linux binaries only (GOOS=%s)", runtime.GOOS)
+	}
+}

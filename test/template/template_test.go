@@ -1,0 +1,298 @@
+package template
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/source-identity-guard/source-identity-guard/shared/lambdaemu"
+)
+
+func TestCfnLint(t *testing.T) {
+	lint, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		missingTool(t, "cfn-lint not on PATH", "cfn-lint 1.51 ships with the image's Python (pip install cfn-lint elsewhere)")
+	}
+	cmd := exec.Command(lint, templatePath(t))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Errorf("cfn-lint template.yaml: %v\n%s", err, out.String())
+	}
+}
+
+// The settings the Enforce function reads (functions/enforce), each from a template parameter.
+func TestEnforceFunctionSettings(t *testing.T) {
+	tpl := expand(t)
+	fn, ok := tpl.Resources["EnforceFunction"]
+	if !ok {
+		t.Fatalf("no EnforceFunction in the expanded template; resources: %v", sortedKeys(tpl.Resources))
+	}
+	if fn.Type != "AWS::Lambda::Function" {
+		t.Fatalf("EnforceFunction is %s; want AWS::Lambda::Function", fn.Type)
+	}
+	for key, want := range map[string]any{
+		"Runtime":       "provided.al2023",
+		"Handler":       "bootstrap",
+		"Architectures": []any{"arm64"},
+	} {
+		if diff := cmp.Diff(want, fn.Properties[key]); diff != "" {
+			t.Errorf("EnforceFunction %s (-want +got):\n%s", key, diff)
+		}
+	}
+	if got, want := fn.Metadata["BuildMethod"], "makefile"; got != want {
+		t.Errorf("EnforceFunction Metadata.BuildMethod = %v; want %q", got, want)
+	}
+	if got, _ := lookup(fn.Properties, "LoggingConfig", "LogFormat"); got != "JSON" {
+		t.Errorf("EnforceFunction LoggingConfig.LogFormat = %v; want JSON", got)
+	}
+	if _, err := lookup(fn.Properties, "ReservedConcurrentExecutions"); err != nil {
+		t.Errorf("EnforceFunction has no reserved concurrency: %v", err)
+	}
+
+	vars, err := lookup(fn.Properties, "Environment", "Variables")
+	if err != nil {
+		t.Fatalf("EnforceFunction environment: %v", err)
+	}
+	got := map[string]any{}
+	for k, v := range vars.(map[string]any) {
+		got[k] = v
+	}
+	want := map[string]any{
+		"MODE":                     map[string]any{"Ref": "Mode"},
+		"SOURCE_IDENTITY_PATTERNS": map[string]any{"Ref": "SourceIdentityPatterns"},
+		"EXEMPT_ROLE_PATTERNS":     map[string]any{"Ref": "ExemptRolePatterns"},
+		"FEDERATED_PROVIDERS":      map[string]any{"Ref": "FederatedProviders"},
+		"TRUST_POLICY_SIZE_LIMIT":  map[string]any{"Ref": "TrustPolicySizeLimit"},
+		"FINDINGS_BUS_NAME":        map[string]any{"Ref": "FindingsBusName"},
+	}
+	for k, w := range want {
+		if diff := cmp.Diff(w, got[k]); diff != "" {
+			t.Errorf("EnforceFunction env %s (-want +got):\n%s", k, diff)
+		}
+	}
+	// The guard skips its own calls by comparing the session issuer with these ARNs, so they
+	// must include the function's execution role.
+	role, err := tpl.resolve(fn.Properties["Role"])
+	if err != nil {
+		t.Fatalf("EnforceFunction Role: %v", err)
+	}
+	own, err := tpl.resolve(got["GUARD_ROLE_ARNS"])
+	if err != nil {
+		t.Fatalf("EnforceFunction env GUARD_ROLE_ARNS: %v", err)
+	}
+	ownStr, _ := own.(string)
+	if !containsItem(strings.Split(ownStr, ","), role.(string)) {
+		t.Errorf("GUARD_ROLE_ARNS = %q; want it to list the function's role %q", ownStr, role)
+	}
+}
+
+func containsItem(items []string, s string) bool {
+	for _, it := range items {
+		if strings.TrimSpace(it) == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Every parameter says what it is for and constrains its values.
+func TestParametersAreDescribedAndConstrained(t *testing.T) {
+	tpl := expand(t)
+	if len(tpl.Parameters) == 0 {
+		t.Fatal("template has no parameters")
+	}
+	// Free-text lists (patterns, globs) are validated by the function at start; an empty value
+	// is meaningful for them.
+	freeText := map[string]bool{"ExemptRolePatterns": true, "FederatedProviders": true}
+	for _, name := range sortedKeys(tpl.Parameters) {
+		p := tpl.Parameters[name]
+		if d, _ := p["Description"].(string); len(d) < 20 {
+			t.Errorf("parameter %s: description %q is missing or too short", name, d)
+		}
+		constrained := false
+		for _, k := range []string{"AllowedValues", "AllowedPattern", "MinValue", "MaxValue"} {
+			if _, ok := p[k]; ok {
+				constrained = true
+			}
+		}
+		if !constrained && !freeText[name] {
+			t.Errorf("parameter %s: no AllowedValues, AllowedPattern or MinValue/MaxValue", name)
+		}
+	}
+	mode := tpl.Parameters["Mode"]
+	if diff := cmp.Diff([]any{"audit", "allow", "require"}, mode["AllowedValues"]); diff != "" {
+		t.Errorf("parameter Mode AllowedValues (-want +got):\n%s", diff)
+	}
+}
+
+// The stack refuses to deploy outside IAM's home region, where the rule would never fire.
+func TestRegionAssertion(t *testing.T) {
+	tpl := expand(t)
+	found := false
+	for _, name := range sortedKeys(tpl.Rules) {
+		asserts, err := lookup(tpl.Rules[name], "Assertions")
+		if err != nil {
+			continue
+		}
+		for _, a := range asserts.([]any) {
+			eq, err := lookup(a, "Assert", "Fn::Equals")
+			if err != nil {
+				continue
+			}
+			args := eq.([]any)
+			if len(args) != 2 {
+				continue
+			}
+			region, err := tpl.resolve(args[0])
+			if err != nil {
+				continue
+			}
+			home, err := tpl.resolve(args[1])
+			if err != nil {
+				continue
+			}
+			if args0, _ := args[0].(map[string]any); args0["Ref"] == "AWS::Region" {
+				found = true
+				if home != "us-east-1" {
+					t.Errorf("rule %s: by default the stack must deploy in us-east-1, got %v (region %v)", name, home, region)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no Rules assertion compares AWS::Region with IAM's home region; rules: %v", sortedKeys(tpl.Rules))
+	}
+}
+
+// Least privilege: the function may read and patch roles, publish on the one bus and never
+// change the guard's own roles.
+func TestEnforceRolePermissions(t *testing.T) {
+	tpl := expand(t)
+	role, ok := tpl.Resources["EnforceFunctionRole"]
+	if !ok {
+		t.Fatal("no EnforceFunctionRole")
+	}
+	resolved, err := tpl.resolve(role.Properties)
+	if err != nil {
+		t.Fatalf("EnforceFunctionRole: %v", err)
+	}
+	policies, _ := resolved.(map[string]any)["Policies"].([]any)
+	type grant struct{ Effect, Action, Resource string }
+	var grants []grant
+	for _, p := range policies {
+		stmts, _ := lookup(p, "PolicyDocument", "Statement")
+		for _, s := range stmts.([]any) {
+			m := s.(map[string]any)
+			for _, a := range asList(m["Action"]) {
+				for _, r := range asList(m["Resource"]) {
+					grants = append(grants, grant{m["Effect"].(string), a, r})
+				}
+			}
+		}
+	}
+	if mp, _ := role.Properties["ManagedPolicyArns"].([]any); len(mp) != 0 {
+		t.Errorf("EnforceFunctionRole has managed policies %v; want inline least-privilege only", role.Properties["ManagedPolicyArns"])
+	}
+	has := func(g grant) bool {
+		for _, x := range grants {
+			if x == g {
+				return true
+			}
+		}
+		return false
+	}
+	roles := "arn:aws:iam::" + testAccount + ":role/*"
+	own := "arn:aws:iam::" + testAccount + ":role/source-identity-guard/" + testStack + "/*"
+	for _, g := range []grant{
+		{"Allow", "iam:GetRole", roles},
+		{"Allow", "iam:UpdateAssumeRolePolicy", roles},
+		{"Allow", "events:PutEvents", "arn:aws:events:" + testRegion + ":" + testAccount + ":event-bus/default"},
+		{"Deny", "iam:UpdateAssumeRolePolicy", own},
+		{"Deny", "iam:PutRolePolicy", own},
+		{"Deny", "iam:AttachRolePolicy", own},
+	} {
+		if !has(g) {
+			t.Errorf("EnforceFunctionRole lacks %+v", g)
+		}
+	}
+	// The guard's own role must sit under the path the Deny covers.
+	if p := resolved.(map[string]any)["Path"]; p != "/source-identity-guard/"+testStack+"/" {
+		t.Errorf("EnforceFunctionRole Path = %v; want it under the denied path %s", p, own)
+	}
+	for _, g := range grants {
+		if g.Effect == "Allow" && (strings.HasSuffix(g.Action, "*") || g.Resource == "*") {
+			t.Errorf("EnforceFunctionRole grants a wildcard: %+v", g)
+		}
+	}
+}
+
+func asList(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, e := range v {
+			out = append(out, e.(string))
+		}
+		return out
+	}
+	return nil
+}
+
+// The rule target retries and dead-letters, and alarms watch the dead letters and the errors.
+func TestDeliveryFailuresAreKeptAndAlarmed(t *testing.T) {
+	tpl := expand(t)
+	rules := tpl.functionRules("EnforceFunction")
+	if len(rules) != 1 {
+		t.Fatalf("rules targeting EnforceFunction: %v; want exactly one", sortedKeys(rules))
+	}
+	for id, r := range rules {
+		tg := r.Properties["Targets"].([]any)[0]
+		if _, err := lookup(tg, "RetryPolicy", "MaximumRetryAttempts"); err != nil {
+			t.Errorf("rule %s target: no retry policy: %v", id, err)
+		}
+		dlq, err := lookup(tg, "DeadLetterConfig", "Arn")
+		if err != nil {
+			t.Fatalf("rule %s target: no dead-letter queue: %v", id, err)
+		}
+		if diff := cmp.Diff(map[string]any{"Fn::GetAtt": []any{"EnforceDeadLetterQueue", "Arn"}}, dlq); diff != "" {
+			t.Errorf("rule %s dead-letter queue (-want +got):\n%s", id, diff)
+		}
+	}
+	alarmed := map[string]bool{}
+	for _, id := range sortedKeys(tpl.Resources) {
+		r := tpl.Resources[id]
+		if r.Type != "AWS::CloudWatch::Alarm" {
+			continue
+		}
+		alarmed[r.Properties["Namespace"].(string)+"/"+r.Properties["MetricName"].(string)] = true
+	}
+	for _, m := range []string{"AWS/SQS/ApproximateNumberOfMessagesVisible", "AWS/Lambda/Errors"} {
+		if !alarmed[m] {
+			t.Errorf("no alarm on %s; alarms: %v", m, sortedKeys(alarmed))
+		}
+	}
+}
+
+// The Makefile installs the same emulator version the Go helper looks for.
+func TestEmulatorPinsAgree(t *testing.T) {
+	mk, err := os.ReadFile(filepath.Join("..", "..", "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^RIE_VERSION\s*:?=\s*(\S+)`).FindSubmatch(mk)
+	if m == nil {
+		t.Fatal("Makefile: no RIE_VERSION")
+	}
+	if got, want := string(m[1]), lambdaemu.RIEVersion; got != want {
+		t.Errorf("Makefile RIE_VERSION = %s; want lambdaemu.RIEVersion %s", got, want)
+	}
+}
