@@ -404,14 +404,21 @@ func principalNames(st *statement, idx []int) []string {
 
 // describe renders principals for a message, e.g. "AWS principal arn:aws:iam::1:role/a".
 func describe(st *statement, idx []int) string {
-	parts := make([]string, len(idx))
+	const show = 3
+	parts := make([]string, 0, show+1)
 	for k, j := range idx {
+		if k == show {
+			parts = append(parts, fmt.Sprintf("%d more", len(idx)-show))
+			break
+		}
 		p := st.principals[j]
 		switch {
+		case p.class == classAWSAny:
+			parts = append(parts, `any AWS principal ("AWS": "*")`)
 		case p.class.isAWS():
-			parts[k] = "AWS principal " + p.value
+			parts = append(parts, "AWS principal "+p.value)
 		default:
-			parts[k] = p.class.String() + " " + p.value
+			parts = append(parts, p.class.String()+" "+p.value)
 		}
 	}
 	return strings.Join(parts, ", ")
