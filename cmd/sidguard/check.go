@@ -1,0 +1,50 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/source-identity-guard/source-identity-guard/shared/trustpolicy"
+)
+
+var checkCommand = &command{
+	name:    "check",
+	args:    "[--mode allow|require] [--format text|json] [rule flags] [FILE|-]",
+	summary: "report whether a trust policy makes callers set a source identity",
+	help: `Checks the trust policy in FILE (standard input when FILE is "-" or absent) against the
+rules and prints one line per finding and a summary line (--format text), or a JSON object
+{"input", "compliant", "mode", "findings"} (--format json).
+
+Exit status: 0 compliant under --mode, 1 not compliant (findings printed), 2 unusable input
+(unreadable file, not JSON, malformed policy, bad flags).`,
+	maxArgs: 1,
+	setup: func(fs *flag.FlagSet) func(stdio, []string) int {
+		rf := addRuleFlags(fs)
+		format := addFormatFlag(fs)
+		return func(std stdio, args []string) int {
+			rules, err := rf.rules()
+			if err != nil {
+				return usageFail(std, "check", err)
+			}
+			in, err := readInput(args, std.in)
+			if err != nil {
+				return inputFail(std, "check", err)
+			}
+			findings := trustpolicy.Check(in.doc, rules)
+			report := checkReport{
+				Input:     in.name,
+				Compliant: len(findings) == 0,
+				Mode:      rf.mode,
+				Findings:  nonNil(findings),
+			}
+			if err := report.write(std.out, *format); err != nil {
+				fmt.Fprintf(std.err, "sidguard check: write output: %v\n", err)
+				return exitUsage
+			}
+			if !report.Compliant {
+				return exitFindings
+			}
+			return exitOK
+		}
+	},
+}

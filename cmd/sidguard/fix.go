@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+
+	"github.com/source-identity-guard/source-identity-guard/shared/trustpolicy"
+)
+
+var fixCommand = &command{
+	name:    "fix",
+	args:    "[--mode allow|require] [--indent] [rule flags] [FILE|-]",
+	summary: "print the trust policy fixed to make callers set a source identity",
+	help: `Prints the trust policy in FILE (standard input when FILE is "-" or absent) after the fix,
+as JSON on standard output: AWS-principal statements (and opted-in Federated ones) get
+sts:SetSourceIdentity and, under --mode require, a StringLike sts:SourceIdentity condition;
+statements mixing principal classes are split; everything else is kept as it was. A policy
+that needs nothing is printed unchanged (re-serialised). Feed the result to
+"aws iam update-assume-role-policy --policy-document file://fixed.json".
+
+Findings the fix cannot resolve (a wildcard principal, a Deny on sts:SetSourceIdentity, a
+result over --size-limit, ...) are listed on standard error; the policy printed is then
+unchanged or only partly fixed, and the exit status is still 0.
+
+Exit status: 0 policy printed, 2 unusable input or bad flags (nothing on standard output).`,
+	maxArgs: 1,
+	setup: func(fs *flag.FlagSet) func(stdio, []string) int {
+		rf := addRuleFlags(fs)
+		indent := fs.Bool("indent", false, "Indent the output (whitespace does not count against the size quota)")
+		return func(std stdio, args []string) int {
+			rules, err := rf.rules()
+			if err != nil {
+				return usageFail(std, "fix", err)
+			}
+			in, err := readInput(args, std.in)
+			if err != nil {
+				return inputFail(std, "fix", err)
+			}
+			fixed, findings := trustpolicy.Fix(in.doc, rules)
+			out, err := fixed.MarshalJSON()
+			if err == nil && *indent {
+				var b bytes.Buffer
+				err = json.Indent(&b, out, "", "  ")
+				out = b.Bytes()
+			}
+			if err != nil {
+				fmt.Fprintf(std.err, "sidguard fix: %s: encode the fixed policy: %v\n", in.name, err)
+				return exitUsage
+			}
+			out = append(out, '\n')
+			if _, err := std.out.Write(out); err != nil {
+				fmt.Fprintf(std.err, "sidguard fix: write output: %v\n", err)
+				return exitUsage
+			}
+			var left int
+			for _, f := range findings {
+				if !f.Fixed {
+					fmt.Fprintf(std.err, "sidguard fix: not fixed: %s\n", findingLine(f))
+					left++
+				}
+			}
+			if left > 0 {
+				what := "partly fixed"
+				if fixed == in.doc {
+					what = "unchanged"
+				}
+				fmt.Fprintf(std.err, "sidguard fix: %s: %s left for a person; the policy printed is %s\n", in.name, plural(left, "finding"), what)
+			}
+			return exitOK
+		}
+	},
+}
