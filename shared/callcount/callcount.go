@@ -1,0 +1,150 @@
+// Package callcount is a reverse proxy on 127.0.0.1 that counts the AWS API calls passing
+// through it, by service and operation, on their way to an emulator (moto_server). Put it
+// between a process you cannot instrument (a Lambda bootstrap under the emulator, a CLI) and the
+// emulator by pointing the process's AWS_ENDPOINT_URL at the proxy:
+//
+//	p, _ := callcount.Start(moto.URL)
+//	defer p.Close()
+//	... run the function with AWS_ENDPOINT_URL=p.URL ...
+//	p.Counts() // map["iam.GetRole":1 "iam.UpdateAssumeRolePolicy":1 "events.PutEvents":1]
+//
+// The service is the signing name in the request's SigV4 credential scope ("iam", "events",
+// "sqs"); the operation is the query protocol's Action or the JSON protocols' X-Amz-Target.
+// Every HTTP request counts, so a call the SDK retries counts once per attempt.
+package callcount
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Proxy is a running counting proxy.
+type Proxy struct {
+	// URL is the proxy's endpoint, e.g. "http://127.0.0.1:41234".
+	URL string
+
+	srv       *http.Server
+	mu        sync.Mutex
+	counts    map[string]int
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start listens on a free loopback port and forwards every request to target.
+func Start(target string) (*Proxy, error) {
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("start call counter: bad target %q", target)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("start call counter: %w", err)
+	}
+	p := &Proxy{URL: "http://" + ln.Addr().String(), counts: map[string]int{}}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.Transport = &http.Transport{MaxIdleConnsPerHost: 16}
+	p.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.add(Call(r))
+		rp.ServeHTTP(w, r)
+	})}
+	go p.srv.Serve(ln) //nolint:errcheck // returns ErrServerClosed after Close
+	return p, nil
+}
+
+func (p *Proxy) add(call string) {
+	p.mu.Lock()
+	p.counts[call]++
+	p.mu.Unlock()
+}
+
+// Counts returns a copy of the counts so far, keyed "service.Operation".
+func (p *Proxy) Counts() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.counts)
+}
+
+// Reset sets every count back to zero and returns the counts it had.
+func (p *Proxy) Reset() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.counts
+	p.counts = map[string]int{}
+	return c
+}
+
+// Close stops the proxy.
+func (p *Proxy) Close() error {
+	p.closeOnce.Do(func() {
+		if err := p.srv.Close(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			p.closeErr = fmt.Errorf("stop call counter: %w", err)
+		}
+	})
+	return p.closeErr
+}
+
+var scope = regexp.MustCompile(`Credential=[^/,]+/[^/]+/[^/]+/([^/]+)/aws4_request`)
+
+// Call names the AWS API call r makes: "service.Operation", with "?" for a part that cannot be
+// told (an unsigned request, a REST protocol). It reads the body and puts it back.
+func Call(r *http.Request) string {
+	service := "?"
+	if m := scope.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+		service = m[1]
+	}
+	return service + "." + operation(r)
+}
+
+func operation(r *http.Request) string {
+	if t := r.Header.Get("X-Amz-Target"); t != "" { // awsJson: "AWSEvents.PutEvents"
+		if i := strings.LastIndexByte(t, '.'); i >= 0 {
+			return t[i+1:]
+		}
+		return t
+	}
+	if r.Body == nil || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if a := r.URL.Query().Get("Action"); a != "" {
+			return a
+		}
+		return "?"
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return "?"
+	}
+	v, err := url.ParseQuery(string(body))
+	if err != nil || v.Get("Action") == "" {
+		return "?"
+	}
+	return v.Get("Action")
+}
+
+// Format renders counts as "a=1 b=2" in key order, for logs and reports.
+func Format(counts map[string]int) string {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s=%d", k, counts[k])
+	}
+	return b.String()
+}
