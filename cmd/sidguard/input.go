@@ -164,7 +164,7 @@ func jsonError(data []byte, err error) string {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		line, col := 1, 1
-		for _, b := range data[:min(int(se.Offset), len(data))] {
+		for _, b := range data[:min(max(int(se.Offset)-1, 0), len(data))] { // the offending byte is the last one read
 			if b == '\n' {
 				line, col = line+1, 1
 			} else {
