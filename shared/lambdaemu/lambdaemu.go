@@ -93,11 +93,23 @@ type Emulator struct {
 
 // Invocation is the result of one Invoke.
 type Invocation struct {
+	// Status is the emulator's HTTP status: 200 when the handler ran (even when it returned an
+	// error), 502 when the function could not start (its init failed or it exited).
+	Status int
 	// Payload is the response body: the handler's result, or the emulator's
-	// {"errorMessage":...,"errorType":...} when the handler failed (still HTTP 200).
+	// {"errorMessage":...,"errorType":...} when the handler failed.
 	Payload []byte
 	// Latency is the client-side wall time from sending the request to reading the response.
 	Latency time.Duration
+}
+
+// Failure describes why the invocation failed, or returns "" when the handler returned a result:
+// the handler's error (see FunctionError) or the emulator's status when the function did not run.
+func (i Invocation) Failure() string {
+	if i.Status != http.StatusOK {
+		return fmt.Sprintf("HTTP %d: %s", i.Status, bytes.TrimSpace(i.Payload))
+	}
+	return FunctionError(i.Payload)
 }
 
 // Run starts the emulator with cfg on two free loopback ports (invoke and runtime API) and
@@ -199,8 +211,8 @@ func (e *Emulator) waitReady(ctx context.Context, addr string) error {
 	}
 }
 
-// Invoke sends event to the function and returns its response. A handler error is not a Go
-// error here: the emulator answers HTTP 200 with an errorMessage payload (see FunctionError).
+// Invoke sends event to the function and returns its response. A failed invocation is not a Go
+// error here (see Invocation.Failure): only a request that got no answer is.
 func (e *Emulator) Invoke(ctx context.Context, event []byte) (Invocation, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.URL, bytes.NewReader(event))
 	if err != nil {
@@ -218,10 +230,7 @@ func (e *Emulator) Invoke(ctx context.Context, event []byte) (Invocation, error)
 	if err != nil {
 		return Invocation{}, fmt.Errorf("invoke function: read response: %w", err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return Invocation{}, fmt.Errorf("invoke function: HTTP %d: %s", resp.StatusCode, body)
-	}
-	return Invocation{Payload: body, Latency: latency}, nil
+	return Invocation{Status: resp.StatusCode, Payload: body, Latency: latency}, nil
 }
 
 // FunctionError returns the errorType and errorMessage of a failed invocation's payload, or ""

@@ -70,6 +70,9 @@ func TestEmulatorReportsHandlerErrors(t *testing.T) {
 	if got, want := lambdaemu.FunctionError(inv.Payload), `"asked to fail"`; got != want {
 		t.Errorf("FunctionError(%s) = %q; want %q", inv.Payload, got, want)
 	}
+	if got, want := inv.Failure(), `"asked to fail"`; inv.Status != 200 || got != want {
+		t.Errorf("handler error: status %d, Failure() = %q; want 200, %q", inv.Status, got, want)
+	}
 	if got := lambdaemu.FunctionError([]byte(`{"decision":"compliant"}`)); got != "" {
 		t.Errorf("FunctionError(success payload) = %q; want empty", got)
 	}
@@ -89,5 +92,17 @@ func TestFunctionDoesNotInheritTheCallersEnvironment(t *testing.T) {
 	}
 	if got.Greeting != "" {
 		t.Errorf("function saw GREETING=%q from the caller's environment; want it unset", got.Greeting)
+	}
+}
+
+func TestEmulatorReportsFunctionsThatCannotStart(t *testing.T) {
+	boot := lambdaemu.BuildFunction(t, "./shared/lambdaemu/testdata/echo")
+	emu := lambdaemu.Start(t, lambdaemu.Config{Bootstrap: boot, Env: []string{"EXIT_AT_START=3"}})
+	inv, err := emu.Invoke(context.Background(), []byte(`{}`))
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	if inv.Status == 200 || inv.Failure() == "" {
+		t.Errorf("function exiting at start: status %d, Failure() %q; want a non-200 status and a failure", inv.Status, inv.Failure())
 	}
 }

@@ -1,0 +1,324 @@
+package e2e
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/source-identity-guard/source-identity-guard/shared/guard"
+	"github.com/source-identity-guard/source-identity-guard/shared/trustpolicy"
+)
+
+// The AWS calls an event may cost (the minimum): a compliant or exempt role is one GetRole; a
+// patched role adds one UpdateAssumeRolePolicy and one PutEvents; what is skipped costs nothing.
+var (
+	noCalls      = map[string]int{}
+	readOnly     = map[string]int{"iam.GetRole": 1}
+	readReport   = map[string]int{"iam.GetRole": 1, "events.PutEvents": 1}
+	readWriteRep = map[string]int{"iam.GetRole": 1, "iam.UpdateAssumeRolePolicy": 1, "events.PutEvents": 1}
+)
+
+var requireRules = trustpolicy.Rules{Mode: trustpolicy.ModeRequire}
+
+// Every sample event, through the real bootstrap, in require mode, against a role that holds
+// the policy the event submitted (as IAM would after the call).
+func TestSampleEvents(t *testing.T) {
+	type expect struct {
+		decision guard.Decision
+		calls    map[string]int
+	}
+	want := map[string]expect{
+		"create-role-aws-principal.json":     {guard.Patched, readWriteRep},
+		"create-role-by-root.json":           {guard.Patched, readWriteRep},
+		"create-role-identity-center.json":   {guard.Exempt, readOnly},
+		"create-role-mixed-principals.json":  {guard.Patched, readWriteRep},
+		"create-role-service-principal.json": {guard.Compliant, readOnly},
+		"update-assume-role-policy.json":     {guard.Patched, readWriteRep},
+		"failed-call.json":                   {guard.Skipped, noCalls},
+		"guard-self-update.json":             {guard.Skipped, noCalls},
+		"unrelated-iam-event.json":           {guard.Skipped, noCalls},
+	}
+	files, err := filepath.Glob(filepath.Join("..", "..", "events", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no events/*.json: %v", err)
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			event := sample(t, name)
+			c, err := call(t, event)
+			if err == nil && c.RoleName != "" && c.Policy != nil {
+				h.createRole(t, c.RoleName, c.RolePath, c.Policy, nil)
+			}
+			out, calls := h.invoke(t, event)
+			exp, known := want[name]
+			if !known {
+				// A sample added after this test: it must still run cleanly and use no more
+				// than the minimum calls for its decision.
+				t.Logf("events/%s: no expectation in this test; got %s (%s)", name, out.Decision, out.Reason)
+				exp = expect{out.Decision, minimumCalls(out.Decision)}
+			}
+			if out.Decision != exp.decision {
+				t.Fatalf("decision = %s (%s); want %s\noutput:\n%s", out.Decision, out.Reason, exp.decision, h.emu.Output())
+			}
+			if diff := cmp.Diff(exp.calls, calls); diff != "" {
+				t.Errorf("AWS calls for a %s event (-want +got):\n%s", out.Decision, diff)
+			}
+			decisions := h.decisions(t)
+			if !out.Decision.Publishes() {
+				if len(decisions) != 0 {
+					t.Errorf("a %s decision published %d events; want none", out.Decision, len(decisions))
+				}
+				return
+			}
+			if len(decisions) != 1 {
+				t.Fatalf("decision events on the bus: %d; want 1", len(decisions))
+			}
+			if out.Decision != guard.Patched {
+				return
+			}
+			after := h.trustPolicy(t, c.RoleName)
+			checkCompliant(t, after, requireRules)
+			ev := decisions[0]
+			if ev.Decision != guard.Patched || ev.RoleName != c.RoleName || ev.Account != c.Account {
+				t.Errorf("decision event = {%s %s %s}; want {patched %s %s}", ev.Decision, ev.RoleName, ev.Account, c.RoleName, c.Account)
+			}
+			if !jsonEqual(t, ev.PolicyAfter, after) {
+				t.Errorf("decision event policyAfter = %s; the role holds %s", ev.PolicyAfter, after)
+			}
+			if !jsonEqual(t, ev.PolicyBefore, c.Policy) {
+				t.Errorf("decision event policyBefore = %s; the role held %s", ev.PolicyBefore, c.Policy)
+			}
+			if ev.Trigger == nil || ev.Trigger.EventName != c.EventName {
+				t.Errorf("decision event trigger = %+v; want eventName %s", ev.Trigger, c.EventName)
+			}
+
+			// The same event again (a duplicate delivery): the role is compliant now, one read.
+			again, calls := h.invoke(t, event)
+			if again.Decision != guard.Compliant {
+				t.Errorf("second invoke: decision = %s (%s); want compliant", again.Decision, again.Reason)
+			}
+			if diff := cmp.Diff(readOnly, calls); diff != "" {
+				t.Errorf("second invoke: AWS calls (-want +got):\n%s", diff)
+			}
+			if got := h.trustPolicy(t, c.RoleName); string(got) != string(after) {
+				t.Errorf("second invoke changed the policy:\n%s\nthen\n%s", after, got)
+			}
+		})
+	}
+}
+
+func minimumCalls(d guard.Decision) map[string]int {
+	switch d {
+	case guard.Compliant, guard.Exempt:
+		return readOnly
+	case guard.Patched:
+		return readWriteRep
+	case guard.WouldPatch, guard.Unfixable:
+		return readReport
+	case guard.Skipped:
+		return noCalls
+	}
+	return nil
+}
+
+// The update the guard itself makes comes back as an event. The rule filters it out; should it
+// arrive anyway, the handler skips it by its issuer, and an identical call by anyone else finds
+// the role compliant with a single read.
+func TestOwnUpdateIsANoOp(t *testing.T) {
+	h := newHarness(t)
+	create := sample(t, "create-role-aws-principal.json")
+	c, err := call(t, create)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.createRole(t, c.RoleName, "", c.Policy, nil)
+	if out, _ := h.invoke(t, create); out.Decision != guard.Patched {
+		t.Fatalf("create: decision = %s (%s); want patched", out.Decision, out.Reason)
+	}
+	patched := h.trustPolicy(t, c.RoleName)
+
+	self := withRoleName(t, sample(t, "guard-self-update.json"), c.RoleName)
+	out, calls := h.invoke(t, self)
+	if out.Decision != guard.Skipped {
+		t.Errorf("own update: decision = %s (%s); want skipped", out.Decision, out.Reason)
+	}
+	if diff := cmp.Diff(noCalls, calls); diff != "" {
+		t.Errorf("own update: AWS calls (-want +got):\n%s", diff)
+	}
+
+	other := withRoleName(t, sample(t, "update-assume-role-policy.json"), c.RoleName)
+	out, calls = h.invoke(t, other)
+	if out.Decision != guard.Compliant {
+		t.Errorf("update by someone else after the patch: decision = %s (%s); want compliant", out.Decision, out.Reason)
+	}
+	if diff := cmp.Diff(readOnly, calls); diff != "" {
+		t.Errorf("update by someone else after the patch: AWS calls (-want +got):\n%s", diff)
+	}
+	if got := h.trustPolicy(t, c.RoleName); string(got) != string(patched) {
+		t.Errorf("policy changed by a no-op event:\n%s\nthen\n%s", patched, got)
+	}
+}
+
+// audit reports what it would write and writes nothing; allow adds only the permission.
+func TestModes(t *testing.T) {
+	for _, tc := range []struct {
+		mode     string
+		decision guard.Decision
+		calls    map[string]int
+		written  bool
+		rules    trustpolicy.Rules // the policy afterwards complies with these
+	}{
+		{"audit", guard.WouldPatch, readReport, false, trustpolicy.Rules{}},
+		{"allow", guard.Patched, readWriteRep, true, trustpolicy.Rules{Mode: trustpolicy.ModeAllow}},
+		{"require", guard.Patched, readWriteRep, true, requireRules},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			h := newHarness(t, "MODE="+tc.mode)
+			event := sample(t, "create-role-aws-principal.json")
+			c, err := call(t, event)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.createRole(t, c.RoleName, "", c.Policy, nil)
+			before := h.trustPolicy(t, c.RoleName)
+			out, calls := h.invoke(t, event)
+			if out.Decision != tc.decision || string(out.Mode) != tc.mode {
+				t.Fatalf("decision = %s in mode %q (%s); want %s in mode %s", out.Decision, out.Mode, out.Reason, tc.decision, tc.mode)
+			}
+			if diff := cmp.Diff(tc.calls, calls); diff != "" {
+				t.Errorf("AWS calls (-want +got):\n%s", diff)
+			}
+			after := h.trustPolicy(t, c.RoleName)
+			if changed := string(after) != string(before); changed != tc.written {
+				t.Errorf("policy changed = %v; want %v\nbefore %s\nafter  %s", changed, tc.written, before, after)
+			}
+			if tc.written {
+				checkCompliant(t, after, tc.rules)
+			}
+			if tc.mode == "allow" && len(check(t, after, requireRules)) == 0 {
+				t.Errorf("allow mode added a source-identity condition: %s", after)
+			}
+			decisions := h.decisions(t)
+			if len(decisions) != 1 || decisions[0].Decision != tc.decision {
+				t.Fatalf("decision events = %+v; want one %s", decisions, tc.decision)
+			}
+			if tc.mode == "audit" {
+				// The would-be fix is reported, and it would make the role compliant.
+				if len(decisions[0].PolicyAfter) == 0 {
+					t.Fatalf("would-patch event without policyAfter")
+				}
+				checkCompliant(t, decisions[0].PolicyAfter, requireRules)
+			}
+		})
+	}
+}
+
+// Per-role tags: exempt (with a reason) and a mode override.
+func TestRoleTags(t *testing.T) {
+	h := newHarness(t)
+	event := sample(t, "create-role-aws-principal.json")
+	c, err := call(t, event)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	h.createRole(t, "vendor-access", "", c.Policy, map[string]string{guard.TagExempt: "vendor cannot pass a source identity yet"})
+	out, calls := h.invoke(t, withRoleName(t, event, "vendor-access"))
+	if out.Decision != guard.Exempt {
+		t.Errorf("exempt-tagged role: decision = %s (%s); want exempt", out.Decision, out.Reason)
+	}
+	if diff := cmp.Diff(readOnly, calls); diff != "" {
+		t.Errorf("exempt-tagged role: AWS calls (-want +got):\n%s", diff)
+	}
+	if got := h.trustPolicy(t, "vendor-access"); !jsonEqual(t, got, c.Policy) {
+		t.Errorf("exempt-tagged role was changed: %s", got)
+	}
+
+	h.createRole(t, "audit-only", "", c.Policy, map[string]string{guard.TagMode: "audit"})
+	out, _ = h.invoke(t, withRoleName(t, event, "audit-only"))
+	if out.Decision != guard.WouldPatch {
+		t.Errorf("role tagged mode=audit under MODE=require: decision = %s (%s); want would-patch", out.Decision, out.Reason)
+	}
+	if got := h.trustPolicy(t, "audit-only"); !jsonEqual(t, got, c.Policy) {
+		t.Errorf("role tagged mode=audit was changed: %s", got)
+	}
+}
+
+// A role deleted before the function reads it is skipped, not retried forever.
+func TestDeletedRoleIsSkipped(t *testing.T) {
+	h := newHarness(t)
+	out, calls := h.invoke(t, withRoleName(t, sample(t, "update-assume-role-policy.json"), "gone"))
+	if out.Decision != guard.Skipped {
+		t.Errorf("decision = %s (%s); want skipped", out.Decision, out.Reason)
+	}
+	if calls["iam.GetRole"] == 0 || calls["iam.UpdateAssumeRolePolicy"] != 0 || calls["events.PutEvents"] != 0 {
+		t.Errorf("AWS calls = %v; want GetRole attempts only", calls)
+	}
+}
+
+// A setting the function does not understand stops it at start: nothing is read or written.
+func TestInvalidSettingStopsTheFunction(t *testing.T) {
+	h := newHarness(t, "MODE=enforce")
+	event := sample(t, "create-role-aws-principal.json")
+	c, err := call(t, event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.createRole(t, c.RoleName, "", c.Policy, nil)
+	h.calls.Reset()
+	inv, err := h.emu.Invoke(h.ctx, event)
+	if err != nil {
+		t.Fatalf("invoke: %v", err)
+	}
+	if inv.Failure() == "" {
+		t.Errorf("invoke with MODE=enforce answered %s; want a failure", inv.Payload)
+	}
+	if !strings.Contains(h.emu.Output(), "MODE") {
+		t.Errorf("the function's output does not name the variable MODE:\n%s", h.emu.Output())
+	}
+	if calls := h.calls.Reset(); len(calls) != 0 {
+		t.Errorf("AWS calls with an invalid setting: %v; want none", calls)
+	}
+	if got := h.trustPolicy(t, c.RoleName); !jsonEqual(t, got, c.Policy) {
+		t.Errorf("policy changed under an invalid setting: %s", got)
+	}
+}
+
+func check(t *testing.T, policy []byte, r trustpolicy.Rules) []trustpolicy.Finding {
+	t.Helper()
+	doc, err := trustpolicy.Parse(policy)
+	if err != nil {
+		t.Fatalf("parse %s: %v", policy, err)
+	}
+	return trustpolicy.Check(doc, r)
+}
+
+func checkCompliant(t *testing.T, policy []byte, r trustpolicy.Rules) {
+	t.Helper()
+	if fs := check(t, policy, r); len(fs) != 0 {
+		t.Errorf("policy %s is not compliant under %+v: %+v", policy, r, fs)
+	}
+	if !strings.Contains(string(policy), "sts:SetSourceIdentity") {
+		t.Errorf("policy %s does not allow sts:SetSourceIdentity", policy)
+	}
+}
+
+// jsonEqual compares two JSON documents semantically.
+func jsonEqual(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal(a, &x); err != nil {
+		t.Errorf("not JSON: %s: %v", a, err)
+		return false
+	}
+	if err := json.Unmarshal(b, &y); err != nil {
+		t.Errorf("not JSON: %s: %v", b, err)
+		return false
+	}
+	return cmp.Equal(x, y)
+}
