@@ -49,13 +49,17 @@ func (c *command) main(args []string, std stdio) int {
 // usageError reports a usage problem and the subcommand's usage on w, and returns exitUsage.
 func (c *command) usageError(w io.Writer, fs *flag.FlagSet, msg string) int {
 	fmt.Fprintf(w, "sidguard %s: %s\n", c.name, msg)
-	fmt.Fprintf(w, "usage: sidguard %s %s\n", c.name, c.args)
+	fmt.Fprintf(w, "usage: %s\n", c.synopsis())
 	fmt.Fprintf(w, "Run \"sidguard help %s\" for details.\n", c.name)
 	return exitUsage
 }
 
+func (c *command) synopsis() string {
+	return strings.TrimSpace("sidguard " + c.name + " " + c.args)
+}
+
 func (c *command) printHelp(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "usage: sidguard %s %s\n\n", c.name, c.args)
+	fmt.Fprintf(w, "usage: %s\n\n", c.synopsis())
 	if c.help != "" {
 		fmt.Fprintf(w, "%s\n\n", strings.TrimSpace(c.help))
 	}
