@@ -1,0 +1,85 @@
+// Command enforce is the Enforce Lambda: EventBridge delivers CloudTrail CreateRole and
+// UpdateAssumeRolePolicy events, and the guard re-reads the role, judges its trust policy and
+// patches it so that callers must (or may) set an STS source identity. Wiring only: the logic
+// is in shared/guard.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/source-identity-guard/source-identity-guard/shared/emf"
+	"github.com/source-identity-guard/source-identity-guard/shared/eventbus"
+	"github.com/source-identity-guard/source-identity-guard/shared/guard"
+	"github.com/source-identity-guard/source-identity-guard/shared/iamrole"
+)
+
+// EnvMode is the enforce function's mode variable: audit | allow | require (default require).
+const EnvMode = "MODE"
+
+func main() {
+	logger := lambdacontext.NewLogger()
+	g, err := newGuard(os.LookupEnv, logger, os.Stdout)
+	if err != nil {
+		// The message names the variable; Lambda reports the init failure and retries later.
+		logger.Error("startup failed", "err", err)
+		os.Exit(1)
+	}
+	lambda.StartHandlerFunc(g.Handle)
+}
+
+// newGuard builds the guard from the environment. It does no network I/O.
+func newGuard(lookup func(string) (string, bool), logger *slog.Logger, metrics io.Writer) (*guard.Guard, error) {
+	s, err := guard.LoadSettings(lookup, EnvMode)
+	if err != nil {
+		return nil, fmt.Errorf("settings: %w", err)
+	}
+	cfg, err := awsConfig(lookup)
+	if err != nil {
+		return nil, err
+	}
+	roles := iamrole.New(iam.NewFromConfig(cfg, func(o *iam.Options) {
+		if ep := serviceEndpoint(lookup, "IAM"); ep != nil {
+			o.BaseEndpoint = ep
+		}
+	}))
+	bus := eventbus.New(eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) {
+		if ep := serviceEndpoint(lookup, "EVENTBRIDGE"); ep != nil {
+			o.BaseEndpoint = ep
+		}
+	}), s.BusName)
+	return guard.New(guard.Config{
+		Policy:      s.Policy,
+		Roles:       guard.SingleAccount(roles, s.Account),
+		Publisher:   publisher(bus),
+		OwnRoleARNs: s.OwnRoleARNs,
+		Logger:      logger,
+		Metrics:     emf.New(metrics, emf.Namespace),
+	})
+}
+
+// publisher sends one decision event through the bus; an entry the bus did not take is an error.
+func publisher(bus *eventbus.Publisher) guard.Publisher {
+	return guard.PublisherFunc(func(ctx context.Context, ev guard.DecisionEvent) error {
+		entry := eventbus.Entry{
+			Source:     guard.EventSource,
+			DetailType: guard.EventDetailType,
+			Detail:     ev,
+		}
+		if ev.RoleARN != "" {
+			entry.Resources = []string{ev.RoleARN}
+		}
+		if _, err := bus.Publish(ctx, []eventbus.Entry{entry}); err != nil {
+			return fmt.Errorf("publish decision for %q: %w", ev.RoleName, err)
+		}
+		return nil
+	})
+}
