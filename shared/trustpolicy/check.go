@@ -45,6 +45,11 @@ func analyze(d *Document, r Rules) []stmtPlan {
 		pl := &plans[i]
 		if st.wildcard {
 			pl.wildcard = wildcardExposed(st, r)
+			if !pl.wildcard && r.mode() != ModeIgnore && st.covers(actAssumeRole) {
+				// Compliant as written; still, a Deny may make the source identity unusable.
+				anyAWS := principal{kind: "AWS", value: "*", class: classAWSAny}
+				pl.conflict, pl.denyIdx = d.conflict(i, anyAWS, false, r)
+			}
 			continue
 		}
 		enforcing := st.enforcing()
@@ -69,16 +74,28 @@ func analyze(d *Document, r Rules) []stmtPlan {
 	return plans
 }
 
-// wildcardExposed: a bare "Principal":"*" statement that grants an assume action and does not
-// already require a source identity (with sts:SetSourceIdentity) under the rules' mode.
+// wildcardExposed: a bare "Principal":"*" statement that grants an assume action to a class of
+// callers the rules cover (AWS principals; Federated providers when any rule opts one in) and
+// does not already require a source identity (with sts:SetSourceIdentity) under that mode.
 func wildcardExposed(st *statement, r Rules) bool {
-	if !st.covers(actAssumeRole) && !st.covers(actAssumeRoleWithSAML) && !st.covers(actAssumeRoleWithWebIdentity) {
-		return false
+	fed := ModeIgnore
+	for _, f := range r.Federated {
+		if f.Mode == ModeRequire || f.Mode == ModeAllow && fed == ModeIgnore {
+			fed = f.Mode
+		}
 	}
-	if !st.covers(actSetSourceIdentity) {
-		return true
+	for _, am := range [...]struct {
+		action string
+		mode   Mode
+	}{{actAssumeRole, r.mode()}, {actAssumeRoleWithSAML, fed}, {actAssumeRoleWithWebIdentity, fed}} {
+		if am.mode == ModeIgnore || !st.covers(am.action) {
+			continue
+		}
+		if !st.covers(actSetSourceIdentity) || am.mode == ModeRequire && !st.enforcing() {
+			return true
+		}
 	}
-	return r.mode() == ModeRequire && !st.enforcing()
+	return false
 }
 
 // enforcing reports whether the statement has a recognised enforcing condition.
@@ -93,7 +110,8 @@ func (st *statement) enforcing() bool {
 
 // ssiCovered reports whether sts:SetSourceIdentity is allowed to p whenever statement i allows
 // p to assume: by statement i itself, or by another Allow statement that names p and whose
-// conditions (other than those on sts:SourceIdentity) are a subset of statement i's.
+// conditions are a subset of statement i's and that grants no assume action to p (such as the
+// sibling Fix writes for a NotAction statement).
 func (d *Document) ssiCovered(i int, p principal) bool {
 	st := &d.stmts[i]
 	if st.covers(actSetSourceIdentity) {
@@ -101,10 +119,12 @@ func (d *Document) ssiCovered(i int, p principal) bool {
 	}
 	for k := range d.stmts {
 		o := &d.stmts[k]
-		if k == i || !o.allow || !o.covers(actSetSourceIdentity) || !o.namesAll(p) {
+		// o must not grant p's assume action itself: Fix may add a condition to such a
+		// statement, and coverage must not depend on the order statements are fixed in.
+		if k == i || !o.allow || !o.covers(actSetSourceIdentity) || !o.namesAll(p) || o.covers(p.class.assumeAction()) {
 			continue
 		}
-		if nonSISubset(o.conds, st.conds) {
+		if condSubset(o.conds, st.conds) {
 			return true
 		}
 	}
@@ -125,12 +145,9 @@ func (st *statement) namesAll(p principal) bool {
 	return false
 }
 
-// nonSISubset: every condition of a that is not on sts:SourceIdentity also appears in b.
-func nonSISubset(a, b []condition) bool {
+// condSubset: every condition of a also appears in b, so a holds whenever b does.
+func condSubset(a, b []condition) bool {
 	for i := range a {
-		if a[i].isSI() {
-			continue
-		}
 		found := false
 		for j := range b {
 			if sameCondition(&a[i], &b[j]) {
@@ -177,10 +194,7 @@ func (d *Document) conflict(i int, p principal, cond bool, r Rules) (Code, int) 
 		}
 	}
 	if len(admitted) == 0 {
-		if cond {
-			return CodeConditionConflict, -1
-		}
-		return "", -1
+		return CodeConditionConflict, -1
 	}
 	firstDeny := -1
 	for _, v := range admitted {
@@ -344,6 +358,9 @@ func findings(d *Document, plans []stmtPlan, r Rules) []Finding {
 			f.Code = pl.conflict
 			f.Principals = principalNames(st, pl.blocked)
 			who := describe(st, pl.blocked)
+			if st.wildcard {
+				f.Principals, who = []string{"*"}, `anyone ("Principal": "*")`
+			}
 			if pl.conflict == CodeDenyConflict {
 				f.Message = fmt.Sprintf("%s left as is: Deny %s blocks sts:SetSourceIdentity for %s, so requiring a source identity would lock it out", label, stmtLabel(pl.denyIdx, &d.stmts[pl.denyIdx]), who)
 			} else {

@@ -17,7 +17,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 
 // goldenCases lists testdata/golden/<case>.json (rules, when not the defaults, in
 // <case>.rules.json).
-func goldenCases(t testing.TB) []string {
+func goldenCases(t tester) []string {
 	t.Helper()
 	files, err := filepath.Glob("testdata/golden/*.json")
 	if err != nil {
@@ -35,7 +35,7 @@ func goldenCases(t testing.TB) []string {
 	return out
 }
 
-func loadCase(t testing.TB, base string) ([]byte, Rules) {
+func loadCase(t tester, base string) ([]byte, Rules) {
 	t.Helper()
 	in, err := os.ReadFile(base + ".json")
 	if err != nil {
@@ -83,7 +83,7 @@ func TestGolden(t *testing.T) {
 }
 
 // renderCase writes what the engine says about one policy in a reviewable text form.
-func renderCase(t testing.TB, d *Document, r Rules) string {
+func renderCase(t tester, d *Document, r Rules) string {
 	t.Helper()
 	var b strings.Builder
 	fixed, fs := Fix(d, r)
@@ -114,7 +114,7 @@ func renderCase(t testing.TB, d *Document, r Rules) string {
 	return b.String()
 }
 
-func jsonLine(t testing.TB, v any) string {
+func jsonLine(t tester, v any) string {
 	t.Helper()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -125,7 +125,7 @@ func jsonLine(t testing.TB, v any) string {
 	return buf.String()
 }
 
-func mustMarshal(t testing.TB, d *Document) []byte {
+func mustMarshal(t tester, d *Document) []byte {
 	t.Helper()
 	b, err := d.MarshalJSON()
 	if err != nil {
@@ -135,7 +135,7 @@ func mustMarshal(t testing.TB, d *Document) []byte {
 }
 
 // checkInvariants asserts the properties every Fix must have.
-func checkInvariants(t testing.TB, d *Document, r Rules) {
+func checkInvariants(t tester, d *Document, r Rules) {
 	t.Helper()
 	before := mustMarshal(t, d)
 	fixed, fs := Fix(d, r)
@@ -177,14 +177,14 @@ func checkInvariants(t testing.TB, d *Document, r Rules) {
 }
 
 // assertSameJSON decodes both texts with encoding/json and compares the values.
-func assertSameJSON(t testing.TB, a, b []byte) {
+func assertSameJSON(t tester, a, b []byte) {
 	t.Helper()
 	if diff := cmp.Diff(decodeAny(t, a), decodeAny(t, b)); diff != "" {
 		t.Errorf("round trip changed the policy (-in +out):\n%s", diff)
 	}
 }
 
-func decodeAny(t testing.TB, b []byte) any {
+func decodeAny(t tester, b []byte) any {
 	t.Helper()
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -193,4 +193,12 @@ func decodeAny(t testing.TB, b []byte) any {
 		t.Fatalf("decode %s: %v", b, err)
 	}
 	return v
+}
+
+// tester is what the shared assertions need; *testing.T and *rapid.T satisfy it.
+type tester interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Errorf(format string, args ...any)
 }

@@ -79,11 +79,10 @@ func classify(kind, v string) class {
 	if isUniqueID(v) {
 		return classUniqueID
 	}
-	parts := strings.SplitN(v, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
+	_, svc, acct, res, ok := splitARN(v)
+	if !ok || acct == "" {
 		return classAWSOther
 	}
-	svc, res := parts[2], parts[5]
 	switch {
 	case svc == "iam" && res == "root":
 		return classAccount
@@ -139,11 +138,27 @@ func (p principal) account() string {
 	if isAccountID(p.value) {
 		return p.value
 	}
-	parts := strings.SplitN(p.value, ":", 6)
-	if len(parts) == 6 && parts[0] == "arn" && isAccountID(parts[4]) {
-		return parts[4]
+	if _, _, acct, _, ok := splitARN(p.value); ok && isAccountID(acct) {
+		return acct
 	}
 	return ""
+}
+
+// splitARN splits arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE without allocating.
+func splitARN(v string) (partition, service, account, resource string, ok bool) {
+	if !strings.HasPrefix(v, "arn:") {
+		return "", "", "", "", false
+	}
+	var f [4]string
+	rest := v[4:]
+	for i := range f {
+		j := strings.IndexByte(rest, ':')
+		if j < 0 {
+			return "", "", "", "", false
+		}
+		f[i], rest = rest[:j], rest[j+1:]
+	}
+	return f[0], f[1], f[3], rest, true
 }
 
 // overlaps reports whether the principal sets named by a and b may share a caller. It is used to
