@@ -164,7 +164,8 @@ func (g *Guard) handle(ctx context.Context, ev events.CloudWatchEvent) (Outcome,
 	var v Verdict
 	role, err = roles.Get(ctx, call.RoleName)
 	if err != nil {
-		o, _, rerr := g.ioFailure(ctx, out, role, "get-role", fmt.Errorf("get role %q: %w", call.RoleName, err))
+		// The adapter's errors name the operation and the role.
+		o, _, rerr := g.ioFailure(ctx, out, role, "get-role", err)
 		if rerr != nil || o.Decision == Skipped {
 			return o, role, rerr
 		}
@@ -177,7 +178,7 @@ func (g *Guard) handle(ctx context.Context, ev events.CloudWatchEvent) (Outcome,
 		v = g.cfg.Policy.Decide(role)
 		if v.Decision == Patched {
 			if err := roles.UpdateTrustPolicy(ctx, role.Name, v.After); err != nil {
-				o, _, rerr := g.ioFailure(ctx, out, role, "update-trust-policy", fmt.Errorf("update trust policy of %q: %w", role.Name, err))
+				o, _, rerr := g.ioFailure(ctx, out, role, "update-trust-policy", err)
 				if rerr != nil {
 					o.RoleARN, o.Mode, o.Findings = role.ARN, v.Mode, v.Findings
 					return o, role, rerr
