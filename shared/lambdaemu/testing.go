@@ -25,13 +25,8 @@ func BuildFunction(t testing.TB, pkg string) string {
 // it with an install hint when CI=true. On failure the emulator's output is logged.
 func Start(t testing.TB, cfg Config) *Emulator {
 	t.Helper()
-	requireLinux(t)
 	if cfg.RIE == "" {
-		p, err := EnsureRIE(context.Background())
-		if err != nil {
-			missing(t, err)
-		}
-		cfg.RIE = p
+		cfg.RIE = RequireRIE(t)
 	}
 	e, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -46,6 +41,18 @@ func Start(t testing.TB, cfg Config) *Emulator {
 		}
 	})
 	return e
+}
+
+// RequireRIE returns the emulator (EnsureRIE). When it is missing and cannot be installed it
+// skips the test loudly, or fails it with an install hint when CI=true.
+func RequireRIE(t testing.TB) string {
+	t.Helper()
+	requireLinux(t)
+	p, err := EnsureRIE(context.Background())
+	if err != nil {
+		missing(t, err)
+	}
+	return p
 }
 
 func missing(t testing.TB, err error) {
