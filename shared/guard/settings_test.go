@@ -117,3 +117,30 @@ func TestLoadSettingsInvalid(t *testing.T) {
 		})
 	}
 }
+
+// FuzzLoadSettings: any value of any variable either loads into settings the engine accepts,
+// or fails with an error that names a variable; it never panics.
+func FuzzLoadSettings(f *testing.F) {
+	f.Add("audit", "*@example.com", "legacy-*", "arn:aws:iam::*:saml-provider/Okta", "4096", "default", "arn:aws:iam::111122223333:role/g")
+	f.Add("", "", "", "", "", "", "")
+	f.Add("x", ",", ",,", "a b", "2047", "arn:aws:events:us-east-1:111122223333:event-bus/", "arn:aws:iam::1:role/")
+	f.Fuzz(func(t *testing.T, mode, patterns, exempt, federated, limit, bus, arns string) {
+		env := map[string]string{"MODE": mode, EnvPatterns: patterns, EnvExemptRoles: exempt, EnvFederated: federated,
+			EnvSizeLimit: limit, EnvFindingsBus: bus, EnvGuardRoleARNs: arns}
+		s, err := LoadSettings(lookupFrom(env), "MODE")
+		if err != nil {
+			for name := range env {
+				if strings.HasPrefix(err.Error(), name+":") || strings.HasPrefix(err.Error(), EnvPatterns+", ") {
+					return
+				}
+			}
+			t.Fatalf("error %q names no variable", err)
+		}
+		if err := s.Policy.rules(s.Policy.Mode).Validate(); err != nil {
+			t.Errorf("loaded settings the engine rejects: %v", err)
+		}
+		if len(s.Policy.OwnRoleNames) != len(s.OwnRoleARNs) {
+			t.Errorf("%d own role names for %d ARNs", len(s.Policy.OwnRoleNames), len(s.OwnRoleARNs))
+		}
+	})
+}
