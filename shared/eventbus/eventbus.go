@@ -24,8 +24,9 @@ const MaxEntries = 10
 
 // DefaultMaxSize is the default size budget, in bytes, of one PutEvents request and so of one
 // entry, as EventBridge computes it: Source + DetailType + Detail + each Resource, UTF-8 bytes.
-// It is the 256 KB limit that holds in every partition (the commercial partition raised it to
-// 1 MB in 2026; use WithMaxSize to rely on that).
+// It is the long-standing 256 KB limit. Third-party reports say AWS raised EventBridge's limit to
+// 1 MB in January 2026 (not checked against AWS here, nor for the China and GovCloud
+// partitions); use WithMaxSize to rely on that.
 const DefaultMaxSize = 256 * 1024
 
 // ErrTooLarge is wrapped by the error Publish returns for an entry bigger than the size budget;
