@@ -19,12 +19,10 @@ const (
 // covers reports whether the statement's Action (or NotAction) grants action.
 func (st *statement) covers(action string) bool {
 	m := false
-	for _, a := range st.actions {
-		if wildMatch(a, action, true) {
-			m = true
-			break
-		}
-	}
+	eachString(st.actions, func(a string) bool {
+		m = wildMatch(a, action, true)
+		return !m
+	})
 	return m != st.notAction
 }
 

@@ -2,6 +2,7 @@ package trustpolicy
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -256,15 +257,9 @@ func matchesAny(pats []string, v string) bool {
 
 // siMay: every condition on sts:SourceIdentity may hold when the request carries v.
 func siMay(conds []condition, v string) bool {
-	vals := []string{v}
-	ctx := func(key string) ([]string, bool) {
-		if strings.EqualFold(key, keySTSSourceIdentity) {
-			return vals, true
-		}
-		return nil, false
-	}
+	ctx := evalCtx{only: true, si: [1]string{v}}
 	for i := range conds {
-		if conds[i].isSI() && conds[i].eval(ctx, false) == triFalse {
+		if conds[i].isSI() && conds[i].eval(&ctx, false) == triFalse {
 			return false
 		}
 	}
@@ -273,9 +268,9 @@ func siMay(conds []condition, v string) bool {
 
 // siSureAbsent: every condition on sts:SourceIdentity surely holds when the request carries none.
 func siSureAbsent(conds []condition) bool {
-	ctx := func(string) ([]string, bool) { return nil, false }
+	ctx := evalCtx{only: true}
 	for i := range conds {
-		if conds[i].isSI() && conds[i].eval(ctx, false) != triTrue {
+		if conds[i].isSI() && conds[i].eval(&ctx, false) != triTrue {
 			return false
 		}
 	}
@@ -381,13 +376,13 @@ func findings(d *Document, plans []stmtPlan, r Rules) []Finding {
 		if len(ssi) > 0 {
 			f.Code = CodeMissingSetSourceIdentity
 			f.Principals = principalNames(st, ssi)
-			f.Message = fmt.Sprintf("%s does not allow sts:SetSourceIdentity for %s, so it cannot pass a source identity", label, describe(st, ssi))
+			f.Message = label + " does not allow sts:SetSourceIdentity for " + describe(st, ssi) + ", so it cannot pass a source identity"
 			out = append(out, f)
 		}
 		if len(cond) > 0 {
 			f.Code = CodeMissingCondition
 			f.Principals = principalNames(st, cond)
-			f.Message = fmt.Sprintf("%s lets %s assume the role without a source identity", label, describe(st, cond))
+			f.Message = label + " lets " + describe(st, cond) + " assume the role without a source identity"
 			out = append(out, f)
 		}
 		if len(ssi)+len(cond) > 0 {
@@ -406,9 +401,9 @@ func findings(d *Document, plans []stmtPlan, r Rules) []Finding {
 
 func stmtLabel(i int, st *statement) string {
 	if st.sid != "" {
-		return fmt.Sprintf("statement %d (Sid %q)", i, st.sid)
+		return "statement " + strconv.Itoa(i) + " (Sid " + strconv.Quote(st.sid) + ")"
 	}
-	return fmt.Sprintf("statement %d", i)
+	return "statement " + strconv.Itoa(i)
 }
 
 func principalNames(st *statement, idx []int) []string {
@@ -422,21 +417,27 @@ func principalNames(st *statement, idx []int) []string {
 // describe renders principals for a message, e.g. "AWS principal arn:aws:iam::1:role/a".
 func describe(st *statement, idx []int) string {
 	const show = 3
-	parts := make([]string, 0, show+1)
+	var b strings.Builder
 	for k, j := range idx {
+		if k > 0 {
+			b.WriteString(", ")
+		}
 		if k == show {
-			parts = append(parts, fmt.Sprintf("%d more", len(idx)-show))
+			b.WriteString(strconv.Itoa(len(idx)-show) + " more")
 			break
 		}
 		p := st.principals[j]
 		switch {
 		case p.class == classAWSAny:
-			parts = append(parts, `any AWS principal ("AWS": "*")`)
+			b.WriteString(`any AWS principal ("AWS": "*")`)
 		case p.class.isAWS():
-			parts = append(parts, "AWS principal "+p.value)
+			b.WriteString("AWS principal ")
+			b.WriteString(p.value)
 		default:
-			parts = append(parts, p.class.String()+" "+p.value)
+			b.WriteString(p.class.String())
+			b.WriteString(" ")
+			b.WriteString(p.value)
 		}
 	}
-	return strings.Join(parts, ", ")
+	return b.String()
 }

@@ -1,7 +1,6 @@
 package trustpolicy
 
 import (
-	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -94,7 +93,7 @@ type condition struct {
 // parseOperator splits an operator name. It rejects names that equal a known operator only
 // when letter case is ignored (IAM: "Invalid Condition type : stringEquals"). A name that is
 // not an IAM operator in any spelling is kept and treated as unknown.
-func parseOperator(name, path string) (condition, error) {
+func parseOperator(name string, path where) (condition, error) {
 	c := condition{op: name}
 	rest := name
 	for _, q := range []struct {
@@ -146,14 +145,14 @@ func lookupFold(name string) (string, bool) {
 	return "", false
 }
 
-func parseConditions(n *node, path string) ([]condition, error) {
+func parseConditions(n *node, path where) ([]condition, error) {
 	if n.kind != kObject {
 		return nil, malformed(path, "must be an object, not %s", n.kind)
 	}
 	var out []condition
 	for i := range n.obj {
 		opm := &n.obj[i]
-		opPath := path + "." + opm.key
+		opPath := path.with(opm.key)
 		proto, err := parseOperator(opm.key, opPath)
 		if err != nil {
 			return nil, err
@@ -166,7 +165,7 @@ func parseConditions(n *node, path string) ([]condition, error) {
 		}
 		for j := range opm.val.obj {
 			km := &opm.val.obj[j]
-			kp := opPath + "." + km.key
+			kp := opPath.with(km.key)
 			if km.key == "" {
 				return nil, malformed(opPath, "empty condition key")
 			}
@@ -188,8 +187,8 @@ func parseConditions(n *node, path string) ([]condition, error) {
 	return out, nil
 }
 
-func conditionValues(n *node, path string) ([]string, error) {
-	scalar := func(v *node, p string) (string, error) {
+func conditionValues(n *node, path where) ([]string, error) {
+	scalar := func(v *node, p where) (string, error) {
 		switch v.kind {
 		case kString:
 			return v.str, nil
@@ -210,7 +209,7 @@ func conditionValues(n *node, path string) ([]string, error) {
 	}
 	out := make([]string, len(n.arr))
 	for i := range n.arr {
-		s, err := scalar(&n.arr[i], fmt.Sprintf("%s[%d]", path, i))
+		s, err := scalar(&n.arr[i], path.at(i))
 		if err != nil {
 			return nil, err
 		}
@@ -259,16 +258,40 @@ func triOf(b bool) tri {
 	return triFalse
 }
 
-// lookup is the request context as eval sees it: the values of a key and whether it is present.
-type lookup func(key string) ([]string, bool)
+// evalCtx is the request context as eval sees it. With only set, the context holds nothing but
+// sts:SourceIdentity = si (or nothing when si is ""); otherwise keys are looked up in req,
+// case-insensitively.
+type evalCtx struct {
+	req  map[string][]string
+	only bool
+	si   [1]string
+}
+
+func (c *evalCtx) get(key string) ([]string, bool) {
+	if c.only {
+		if c.si[0] != "" && strings.EqualFold(key, keySTSSourceIdentity) {
+			return c.si[:], true
+		}
+		return nil, false
+	}
+	if v, ok := c.req[key]; ok {
+		return v, true
+	}
+	for k, v := range c.req {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return nil, false
+}
 
 // eval evaluates the condition against a request context. vars enables policy variables
 // (Version 2012-10-17).
-func (c *condition) eval(ctx lookup, vars bool) tri {
+func (c *condition) eval(ctx *evalCtx, vars bool) tri {
 	if c.info.fam == famUnknown {
 		return triUnknown
 	}
-	got, present := ctx(c.key)
+	got, present := ctx.get(c.key)
 	if present && len(got) == 0 {
 		present = false
 	}
@@ -413,7 +436,7 @@ func parseDate(s string) (time.Time, bool) {
 // substitute resolves policy variables in pv. ok is false when a variable refers to a key that
 // is absent and has no default (IAM: the comparison then does not match). In Like operators the
 // resolved value is escaped so that its '*' and '?' stay literal.
-func substitute(pv string, ctx lookup, like bool) (string, bool) {
+func substitute(pv string, ctx *evalCtx, like bool) (string, bool) {
 	var b strings.Builder
 	for {
 		i := strings.Index(pv, "${")
@@ -442,7 +465,7 @@ func substitute(pv string, ctx lookup, like bool) (string, bool) {
 			}
 			name = strings.TrimSpace(name[:k])
 		}
-		vals, ok := ctx(name)
+		vals, ok := ctx.get(name)
 		switch {
 		case ok && len(vals) > 0:
 			b.WriteString(vals[0])

@@ -2,6 +2,7 @@ package trustpolicy
 
 import (
 	"fmt"
+	"strings"
 )
 
 // Document is a parsed trust policy. It keeps the source layout (member order, spelling,
@@ -17,13 +18,13 @@ type Document struct {
 // statement is the semantic view of one Statement element.
 type statement struct {
 	node       *node // the element in root
-	path       string
+	where      where
 	sid        string
 	hasSid     bool
 	allow      bool // Effect "Allow"; false means "Deny"
 	principals []principal
 	wildcard   bool     // "Principal": "*"
-	actions    []string // Action or NotAction values
+	actions    *node // Action or NotAction value (a string or an array of strings)
 	notAction  bool
 	conds      []condition
 }
@@ -76,15 +77,56 @@ func Parse(data []byte) (*Document, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	return build(root)
+	return build(root, nil)
 }
 
-func malformed(path, format string, args ...any) error {
-	return fmt.Errorf("%w: %s: %s", ErrMalformed, path, fmt.Sprintf(format, args...))
+// malformed builds a Parse error; path is a string or a where.
+func malformed(path any, format string, args ...any) error {
+	return fmt.Errorf("%w: %v: %s", ErrMalformed, path, fmt.Sprintf(format, args...))
 }
 
-// build validates root and derives the semantic view.
-func build(root node) (*Document, error) {
+// where locates an element for error messages without building the string until an error
+// needs it (Parse allocates nothing for paths on valid input).
+type where struct {
+	stmt int       // statement index; -1 when Statement is a single object
+	keys [3]string // member names below the statement
+	n    int
+	elem int // array element index below the last key; -1 for none
+}
+
+func stmtWhere(i int) where { return where{stmt: i, elem: -1} }
+
+func (w where) with(key string) where {
+	w.keys[w.n] = key
+	w.n++
+	w.elem = -1
+	return w
+}
+
+func (w where) at(i int) where {
+	w.elem = i
+	return w
+}
+
+func (w where) String() string {
+	var b strings.Builder
+	b.WriteString("Statement")
+	if w.stmt >= 0 {
+		fmt.Fprintf(&b, "[%d]", w.stmt)
+	}
+	for _, k := range w.keys[:w.n] {
+		b.WriteString(".")
+		b.WriteString(k)
+	}
+	if w.elem >= 0 {
+		fmt.Fprintf(&b, "[%d]", w.elem)
+	}
+	return b.String()
+}
+
+// build validates root and derives the semantic view. reuse, when not nil, holds for each
+// statement element the already-derived view of an unchanged statement (Fix), or nil.
+func build(root node, reuse []*statement) (*Document, error) {
 	if root.kind != kObject {
 		return nil, fmt.Errorf("%w: policy: must be a JSON object, not %s", ErrMalformed, root.kind)
 	}
@@ -112,13 +154,13 @@ func build(root node) (*Document, error) {
 	case kObject:
 		d.single = true
 		d.stmts = make([]statement, 1)
-		if err := parseStatement(&d.stmts[0], stmtNode, "Statement"); err != nil {
+		if err := parseStatement(&d.stmts[0], stmtNode, stmtWhere(-1), reused(reuse, 0)); err != nil {
 			return nil, err
 		}
 	case kArray:
 		d.stmts = make([]statement, len(stmtNode.arr))
 		for i := range stmtNode.arr {
-			if err := parseStatement(&d.stmts[i], &stmtNode.arr[i], fmt.Sprintf("Statement[%d]", i)); err != nil {
+			if err := parseStatement(&d.stmts[i], &stmtNode.arr[i], stmtWhere(i), reused(reuse, i)); err != nil {
 				return nil, err
 			}
 		}
@@ -131,7 +173,7 @@ func build(root node) (*Document, error) {
 		}
 		for j := 0; j < i; j++ {
 			if d.stmts[j].hasSid && d.stmts[j].sid == d.stmts[i].sid {
-				return nil, malformed(d.stmts[i].path+".Sid", "%q is not unique in the policy", d.stmts[i].sid)
+				return nil, malformed(d.stmts[i].where.with("Sid"), "%q is not unique in the policy", d.stmts[i].sid)
 			}
 		}
 	}
@@ -139,64 +181,74 @@ func build(root node) (*Document, error) {
 	return d, nil
 }
 
-func parseStatement(st *statement, n *node, path string) error {
+func reused(r []*statement, i int) *statement {
+	if i < len(r) {
+		return r[i]
+	}
+	return nil
+}
+
+func parseStatement(st *statement, n *node, w where, old *statement) error {
+	if old != nil {
+		*st = *old
+		st.node, st.where = n, w
+		return nil
+	}
 	st.node = n
-	st.path = path
+	st.where = w
 	if n.kind != kObject {
-		return malformed(path, "must be an object, not %s", n.kind)
+		return malformed(w, "must be an object, not %s", n.kind)
 	}
 	var hasEffect, hasPrincipal, hasAction bool
 	for i := range n.obj {
 		m := &n.obj[i]
-		p := path + "." + m.key
 		switch m.key {
 		case "Sid":
 			if m.val.kind != kString {
-				return malformed(p, "must be a string, not %s", m.val.kind)
+				return malformed(w.with(m.key), "must be a string, not %s", m.val.kind)
 			}
 			if !validSid(m.val.str) {
-				return malformed(p, "%s: IAM allows only the characters [0-9A-Za-z]", m.val.raw)
+				return malformed(w.with(m.key), "%s: IAM allows only the characters [0-9A-Za-z]", m.val.raw)
 			}
 			st.sid, st.hasSid = m.val.str, true
 		case "Effect":
 			if m.val.kind != kString || (m.val.str != "Allow" && m.val.str != "Deny") {
-				return malformed(p, `must be "Allow" or "Deny", got %s`, rawOf(&m.val))
+				return malformed(w.with(m.key), `must be "Allow" or "Deny", got %s`, rawOf(&m.val))
 			}
 			st.allow = m.val.str == "Allow"
 			hasEffect = true
 		case "Principal":
-			if err := parsePrincipal(st, &m.val, p); err != nil {
+			if err := parsePrincipal(st, &m.val, w.with(m.key)); err != nil {
 				return err
 			}
 			hasPrincipal = true
 		case "Action", "NotAction":
 			if hasAction {
-				return malformed(p, "a statement may have Action or NotAction, not both")
+				return malformed(w.with(m.key), "a statement may have Action or NotAction, not both")
 			}
 			hasAction = true
 			st.notAction = m.key == "NotAction"
-			vals, err := stringList(&m.val, p)
-			if err != nil {
+			if err := checkStringList(&m.val, w.with(m.key)); err != nil {
 				return err
 			}
-			st.actions = vals
+			st.actions = &m.val
 		case "Condition":
-			conds, err := parseConditions(&m.val, p)
+			conds, err := parseConditions(&m.val, w.with(m.key))
 			if err != nil {
 				return err
 			}
 			st.conds = conds
 		case "Resource", "NotResource", "NotPrincipal":
-			return malformed(p, "not allowed in a role trust policy")
+			return malformed(w.with(m.key), "not allowed in a role trust policy")
 		}
 	}
 	switch {
 	case !hasEffect:
-		return malformed(path+".Effect", "missing")
+		return malformed(w.with("Effect"), "missing")
 	case !hasPrincipal:
-		return malformed(path+".Principal", "missing (a trust policy statement must name a principal)")
+		return malformed(w.with("Principal"), "missing (a trust policy statement must name a principal)")
 	case !hasAction:
-		return malformed(path+".Action", "missing (need Action or NotAction)")
+		return malformed(w.with("Action"), "missing (need Action or NotAction)")
 	}
 	return nil
 }
@@ -218,63 +270,86 @@ func validSid(s string) bool {
 	return true
 }
 
-// stringList reads a string or a non-empty array of strings.
-func stringList(n *node, path string) ([]string, error) {
+// checkStringList accepts a string or a non-empty array of strings.
+func checkStringList(n *node, w where) error {
 	switch n.kind {
 	case kString:
-		return []string{n.str}, nil
+		return nil
 	case kArray:
 		if len(n.arr) == 0 {
-			return nil, malformed(path, "must not be an empty array")
+			return malformed(w, "must not be an empty array")
 		}
-		out := make([]string, len(n.arr))
 		for i := range n.arr {
 			if n.arr[i].kind != kString {
-				return nil, malformed(fmt.Sprintf("%s[%d]", path, i), "must be a string, not %s", n.arr[i].kind)
+				return malformed(w.at(i), "must be a string, not %s", n.arr[i].kind)
 			}
-			out[i] = n.arr[i].str
 		}
-		return out, nil
+		return nil
 	default:
-		return nil, malformed(path, "must be a string or an array of strings, not %s", n.kind)
+		return malformed(w, "must be a string or an array of strings, not %s", n.kind)
 	}
 }
 
-func parsePrincipal(st *statement, n *node, path string) error {
+// strings returns the values of a string or array-of-strings node.
+func eachString(n *node, f func(string) bool) {
+	if n.kind == kString {
+		f(n.str)
+		return
+	}
+	for i := range n.arr {
+		if !f(n.arr[i].str) {
+			return
+		}
+	}
+}
+
+func parsePrincipal(st *statement, n *node, w where) error {
 	switch n.kind {
 	case kString:
 		if n.str != "*" {
-			return malformed(path, `must be "*" or an object, got %s`, n.raw)
+			return malformed(w, `must be "*" or an object, got %s`, n.raw)
 		}
 		st.wildcard = true
 		return nil
 	case kObject:
 	default:
-		return malformed(path, `must be "*" or an object, not %s`, n.kind)
+		return malformed(w, `must be "*" or an object, not %s`, n.kind)
 	}
 	if len(n.obj) == 0 {
-		return malformed(path, "must name at least one principal")
+		return malformed(w, "must name at least one principal")
 	}
+	count := 0
 	for i := range n.obj {
 		m := &n.obj[i]
-		p := path + "." + m.key
 		switch m.key {
 		case "AWS", "Service", "Federated", "CanonicalUser":
 		default:
-			return malformed(p, `unknown principal type (IAM accepts "AWS", "Service", "Federated", "CanonicalUser")`)
+			return malformed(w.with(m.key), `unknown principal type (IAM accepts "AWS", "Service", "Federated", "CanonicalUser")`)
 		}
-		vals, err := stringList(&m.val, p)
-		if err != nil {
+		if err := checkStringList(&m.val, w.with(m.key)); err != nil {
 			return err
 		}
-		for _, v := range vals {
+		if m.val.kind == kArray {
+			count += len(m.val.arr)
+		} else {
+			count++
+		}
+	}
+	st.principals = make([]principal, 0, count)
+	for i := range n.obj {
+		m := &n.obj[i]
+		var err error
+		eachString(&m.val, func(v string) bool {
 			if v == "" {
-				return malformed(p, "empty principal")
-			}
-			if v == "*" && m.key != "AWS" {
-				return malformed(p, `"*" is only valid as "Principal": "*" or {"AWS": "*"}`)
+				err = malformed(w.with(m.key), "empty principal")
+			} else if v == "*" && m.key != "AWS" {
+				err = malformed(w.with(m.key), `"*" is only valid as "Principal": "*" or {"AWS": "*"}`)
 			}
 			st.principals = append(st.principals, principal{kind: m.key, value: v, class: classify(m.key, v)})
+			return err == nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -49,14 +49,7 @@ func (r Result) Allowed() bool { return r.Decision == DecisionAllow }
 // Identity policies, SCPs, RCPs and session policies are outside the model.
 func Evaluate(d *Document, req Request) Result {
 	caller := parseCaller(req.Principal)
-	ctx := func(key string) ([]string, bool) {
-		for k, v := range req.Context {
-			if strings.EqualFold(k, key) {
-				return v, true
-			}
-		}
-		return nil, false
-	}
+	ctx := &evalCtx{req: req.Context}
 	vars := d.Version() == "2012-10-17"
 	var res Result
 	for i := range d.stmts {

@@ -65,7 +65,7 @@ func coveredAssume(st *statement, acts ...string) []string {
 // noSIReason decides whether the statement's conditions can hold for a first-hop request that
 // carries no source identity, and says why.
 func noSIReason(st *statement) (string, bool) {
-	none := func(string) ([]string, bool) { return nil, false }
+	none := &evalCtx{only: true}
 	var notes []string
 	sawSTS, sawAWS := false, false
 	for i := range st.conds {

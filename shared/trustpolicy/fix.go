@@ -56,14 +56,19 @@ func (d *Document) apply(plans []stmtPlan, r Rules) (*Document, error) {
 			f.sids = append(f.sids, strings.ToLower(d.stmts[i].sid))
 		}
 	}
-	var stmts []node
+	stmts := make([]node, 0, len(d.stmts)+2)
+	reuse := make([]*statement, 0, len(d.stmts)+2)
 	for i := range d.stmts {
 		st := &d.stmts[i]
 		if !plans[i].needsFix() {
 			stmts = append(stmts, *st.node)
+			reuse = append(reuse, st)
 			continue
 		}
 		stmts = f.fixStatement(stmts, st, &plans[i])
+		for len(reuse) < len(stmts) {
+			reuse = append(reuse, nil)
+		}
 	}
 	var stmtVal node
 	if d.single && len(stmts) == 1 {
@@ -78,7 +83,7 @@ func (d *Document) apply(plans []stmtPlan, r Rules) (*Document, error) {
 			root.obj[i].val = stmtVal
 		}
 	}
-	return build(root)
+	return build(root, reuse)
 }
 
 // fixStatement appends the fixed form of st (one or more statements) to out.
@@ -203,8 +208,7 @@ func (f *fixer) patch(out []node, st *statement, keep []bool, c change, sm sidMo
 	if c.ssi && st.notAction {
 		// NotAction excludes sts:SetSourceIdentity: grant exactly that action, under the same
 		// principals and (fixed) conditions, in a sibling statement.
-		act := strNode(actSetSourceIdentity)
-		out = append(out, sibling(siblingSid("SetSrcId"), pNode, act, cNode, condNode != nil))
+		out = append(out, sibling(siblingSid("SetSrcId"), pNode, ssiNode, cNode, condNode != nil))
 	}
 	if len(tagActions) > 0 {
 		// Session tags and context are authorized without sts:SourceIdentity in their request
@@ -229,7 +233,7 @@ func sibling(sid string, principal, action, cond node, hasCond bool) node {
 		n.obj = append(n.obj, member{key: "Sid", raw: `"Sid"`, val: strNode(sid)})
 	}
 	n.obj = append(n.obj,
-		member{key: "Effect", raw: `"Effect"`, val: strNode("Allow")},
+		member{key: "Effect", raw: `"Effect"`, val: allowNode},
 		member{key: "Principal", raw: `"Principal"`, val: principal},
 		member{key: "Action", raw: `"Action"`, val: action})
 	if hasCond {
@@ -287,9 +291,16 @@ func principalSubset(stmt *node, keep []bool) node {
 	return out
 }
 
+// Nodes the fix writes, built once.
+var (
+	ssiNode        = strNode(actSetSourceIdentity)
+	anyPatternNode = strNode("*")
+	allowNode      = strNode("Allow")
+)
+
 // appendAction adds sts:SetSourceIdentity to an Action value (a string becomes an array).
 func appendAction(a node) node {
-	add := strNode(actSetSourceIdentity)
+	add := ssiNode
 	if a.kind == kString {
 		return node{kind: kArray, arr: []node{a, add}}
 	}
@@ -325,15 +336,18 @@ func splitTagActions(a node) (node, []node) {
 func (f *fixer) addSICondition(c node) node {
 	pats := f.r.patterns()
 	var val node
-	if len(pats) == 1 {
+	switch {
+	case len(pats) == 1 && pats[0] == "*":
+		val = anyPatternNode
+	case len(pats) == 1:
 		val = strNode(pats[0])
-	} else {
+	default:
 		val = node{kind: kArray, arr: make([]node, len(pats))}
 		for i, p := range pats {
 			val.arr[i] = strNode(p)
 		}
 	}
-	key := member{key: keySTSSourceIdentity, raw: `"` + keySTSSourceIdentity + `"`, val: val}
+	key := member{key: keySTSSourceIdentity, raw: `"sts:SourceIdentity"`, val: val}
 	out := node{kind: kObject, obj: make([]member, len(c.obj), len(c.obj)+1)}
 	copy(out.obj, c.obj)
 	for i := range out.obj {
