@@ -23,7 +23,7 @@ type statement struct {
 	hasSid     bool
 	allow      bool // Effect "Allow"; false means "Deny"
 	principals []principal
-	wildcard   bool     // "Principal": "*"
+	wildcard   bool  // "Principal": "*"
 	actions    *node // Action or NotAction value (a string or an array of strings)
 	notAction  bool
 	conds      []condition
