@@ -55,6 +55,12 @@ demo: rie
 bench: rie
 	$(GO) run ./cmd/bench
 
+# Trust-policy engine: Parse, Check, Fix and Parse+Fix+Marshal next to a plain encoding/json
+# unmarshal+marshal of the same bytes (the floor), typical 2-statement policy and a 2 KB one.
+.PHONY: bench-engine
+bench-engine:
+	$(GO) test -run '^$$' -bench . -benchmem -count $(or $(COUNT),5) ./shared/trustpolicy
+
 .PHONY: cfn-lint
 cfn-lint:
 	cfn-lint template.yaml
