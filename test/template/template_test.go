@@ -296,3 +296,32 @@ func TestEmulatorPinsAgree(t *testing.T) {
 		t.Errorf("Makefile RIE_VERSION = %s; want lambdaemu.RIEVersion %s", got, want)
 	}
 }
+
+// sam build runs `make build-EnforceFunction` with ARTIFACTS_DIR (BuildMethod: makefile, CodeUri:
+// .); the target must build the function the way Lambda runs it on provided.al2023/arm64.
+func TestBuildTarget(t *testing.T) {
+	mk, err := exec.LookPath("make")
+	if err != nil {
+		t.Skip("SKIPPING: make not on PATH")
+	}
+	tpl := expand(t)
+	arch, _ := tpl.Resources["EnforceFunction"].Properties["Architectures"].([]any)
+	if len(arch) != 1 {
+		t.Fatalf("EnforceFunction Architectures = %v; want one", arch)
+	}
+	cmd := exec.Command(mk, "-n", "build-EnforceFunction", "ARTIFACTS_DIR=/artifacts/dir")
+	cmd.Dir = filepath.Join("..", "..")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n build-EnforceFunction: %v\n%s", err, out)
+	}
+	got := string(out)
+	for _, want := range []string{
+		"CGO_ENABLED=0", "GOOS=linux", "GOARCH=" + arch[0].(string), "-tags lambda.norpc", "-ldflags='-s -w'",
+		"-trimpath", `-o "/artifacts/dir/bootstrap"`, "./functions/enforce",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("make build-EnforceFunction does not use %s:\n%s", want, got)
+		}
+	}
+}
