@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -321,4 +322,29 @@ func jsonEqual(t *testing.T, a, b []byte) bool {
 		return false
 	}
 	return cmp.Equal(x, y)
+}
+
+// As an outside check runs it: MODE and AWS_ENDPOINT_URL only (no GUARD_ROLE_ARNS), and the
+// samples as they are, in their own account.
+func TestMinimalSettingsAndRawSamples(t *testing.T) {
+	h := newHarness(t, "GUARD_ROLE_ARNS=")
+	for _, name := range []string{"create-role-aws-principal.json", "update-assume-role-policy.json"} {
+		event, err := os.ReadFile(filepath.Join("..", "..", "events", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := call(t, event)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.createRole(t, c.RoleName, c.RolePath, c.Policy, nil)
+		out, calls := h.invoke(t, event)
+		if out.Decision != guard.Patched || out.Account != sampleAccount {
+			t.Errorf("%s: decision = %s for account %s (%s); want patched for %s", name, out.Decision, out.Account, out.Reason, sampleAccount)
+		}
+		if diff := cmp.Diff(readWriteRep, calls); diff != "" {
+			t.Errorf("%s: AWS calls (-want +got):\n%s", name, diff)
+		}
+		checkCompliant(t, h.trustPolicy(t, c.RoleName), requireRules)
+	}
 }
