@@ -17,6 +17,20 @@ var benchCases = []struct{ name, file string }{
 
 var benchRules = Rules{SizeLimit: MaxSizeLimit}
 
+// loop runs f like b.Loop and also reports process CPU time per operation.
+func loop(b *testing.B, f func()) {
+	b.Helper()
+	start, ok := processCPU()
+	n := 0
+	for b.Loop() {
+		f()
+		n++
+	}
+	if end, ok2 := processCPU(); ok && ok2 && n > 0 {
+		b.ReportMetric(float64(end-start)/float64(n), "cpu-ns/op")
+	}
+}
+
 func benchInput(b *testing.B, file string) []byte {
 	b.Helper()
 	in, err := os.ReadFile(file)
@@ -31,7 +45,7 @@ func BenchmarkFloor(b *testing.B) {
 		in := benchInput(b, c.file)
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(int64(len(in)))
-			for b.Loop() {
+			loop(b, func() {
 				var v any
 				if err := json.Unmarshal(in, &v); err != nil {
 					b.Fatal(err)
@@ -39,7 +53,7 @@ func BenchmarkFloor(b *testing.B) {
 				if _, err := json.Marshal(v); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 	}
 }
@@ -49,11 +63,11 @@ func BenchmarkParse(b *testing.B) {
 		in := benchInput(b, c.file)
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(int64(len(in)))
-			for b.Loop() {
+			loop(b, func() {
 				if _, err := Parse(in); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 	}
 }
@@ -65,11 +79,11 @@ func BenchmarkCheck(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run(c.name, func(b *testing.B) {
-			for b.Loop() {
+			loop(b, func() {
 				if len(Check(d, benchRules)) == 0 {
 					b.Fatal("no findings")
 				}
-			}
+			})
 		})
 	}
 }
@@ -81,11 +95,11 @@ func BenchmarkFix(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run(c.name, func(b *testing.B) {
-			for b.Loop() {
+			loop(b, func() {
 				if out, _ := Fix(d, benchRules); out == d {
 					b.Fatal("nothing fixed")
 				}
-			}
+			})
 		})
 	}
 }
@@ -96,7 +110,7 @@ func BenchmarkParseFixMarshal(b *testing.B) {
 		in := benchInput(b, c.file)
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(int64(len(in)))
-			for b.Loop() {
+			loop(b, func() {
 				d, err := Parse(in)
 				if err != nil {
 					b.Fatal(err)
@@ -105,7 +119,7 @@ func BenchmarkParseFixMarshal(b *testing.B) {
 				if _, err := out.MarshalJSON(); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 	}
 }
