@@ -152,20 +152,19 @@ func (g *Guard) handle(ctx context.Context, ev events.CloudWatchEvent) (Outcome,
 		}
 	}
 
-	roles, err := g.cfg.Roles(ctx, call.Account)
-	if errors.Is(err, ErrForeignAccount) {
-		return skip(out, err.Error()), role, nil
-	}
-	if err != nil {
-		// Reaching a member account (assuming its role) failed: worth a retry.
-		return failed(out, err.Error()), role, fmt.Errorf("roles of account %s: %w", call.Account, err)
-	}
-
 	var v Verdict
-	role, err = roles.Get(ctx, call.RoleName)
+	op := "get-role"
+	roles, err := g.cfg.Roles(ctx, call.Account)
+	switch {
+	case errors.Is(err, ErrForeignAccount):
+		return skip(out, err.Error()), role, nil
+	case err != nil:
+		op, err = "reach-account", fmt.Errorf("reach account %s: %w", call.Account, err)
+	default:
+		role, err = roles.Get(ctx, call.RoleName) // the adapter's errors name the operation and role
+	}
 	if err != nil {
-		// The adapter's errors name the operation and the role.
-		o, _, rerr := g.ioFailure(ctx, out, role, "get-role", err)
+		o, _, rerr := g.ioFailure(ctx, out, role, op, err)
 		if rerr != nil || o.Decision == Skipped {
 			return o, role, rerr
 		}

@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -403,5 +404,49 @@ func TestHandleTwice(t *testing.T) {
 func TestNewRequiresDependencies(t *testing.T) {
 	if _, err := New(Config{}); err == nil {
 		t.Error("New(Config{}) succeeded; want an error naming the missing dependencies")
+	}
+}
+
+// TestHandleRolesFor: the IAM client is chosen by the event's account; failing to reach an
+// account is retried when the failure is transient and reported otherwise.
+func TestHandleRolesFor(t *testing.T) {
+	member := &fakeRoles{roles: map[string]iamrole.Role{"app": role("app", "/", awsPolicy, map[string]string{})}}
+	tests := []struct {
+		name         string
+		rolesFor     RolesFor
+		wantDecision Decision
+		wantErr      bool
+		wantAccount  string
+	}{
+		{"member account client", func(_ context.Context, account string) (Roles, error) {
+			if account != "999988887777" {
+				return nil, fmt.Errorf("unexpected account %s", account)
+			}
+			return member, nil
+		}, Patched, false, "999988887777"},
+		{"transient failure is retried", func(context.Context, string) (Roles, error) {
+			return nil, fmt.Errorf("assume member role: %w", iamrole.ErrThrottled)
+		}, Failed, true, ""},
+		{"permanent failure is reported", func(context.Context, string) (Roles, error) {
+			return nil, errors.New("assume member role: AccessDenied")
+		}, Failed, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			member.gets, member.updates = nil, nil
+			pub := &fakePublisher{}
+			g, err := New(Config{Policy: Policy{}, Roles: tt.rolesFor, Publisher: pub})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev := ctEvent(t, "CreateRole", "app", "", map[string]any{"recipientAccountId": "999988887777"})
+			out, err := g.Handle(t.Context(), ev)
+			if (err != nil) != tt.wantErr || out.Decision != tt.wantDecision {
+				t.Fatalf("Handle() = %s (%s), %v; want %s, error %v", out.Decision, out.Reason, err, tt.wantDecision, tt.wantErr)
+			}
+			if tt.wantAccount != "" && (len(member.updates) != 1 || len(pub.events) != 1 || pub.events[0].Account != tt.wantAccount) {
+				t.Errorf("updates %d, events %+v; want one update and one event for account %s", len(member.updates), pub.events, tt.wantAccount)
+			}
+		})
 	}
 }
