@@ -229,6 +229,8 @@ func TestFixProperties(t *testing.T) {
 		}
 		checkInvariants(t, d, r)
 		ctxs := contexts()
+		checkExplainSound(t, d, r, ctxs)
+		checkExplainSound(t, fixed, r, ctxs)
 		vals := siValues(d, r)
 		for _, caller := range callers {
 			cp := parseCaller(caller)
@@ -299,4 +301,28 @@ func TestFixProperties(t *testing.T) {
 			}
 		}
 	})
+}
+
+// checkExplainSound: whenever Evaluate lets a caller assume without a source identity, Explain
+// lists an exposure for that action on one of the Allow statements that matched.
+func checkExplainSound(t *rapid.T, d *Document, r Rules, ctxs []map[string][]string) {
+	exps := Explain(d, r)
+	for _, caller := range callers {
+		a := parseCaller(caller).class.assumeAction()
+		for _, ctx := range ctxs {
+			res := Evaluate(d, Request{Principal: caller, Action: a, Context: ctx})
+			if !res.Allowed() {
+				continue
+			}
+			found := false
+			for _, e := range exps {
+				if slices.Contains(res.Allow, e.Statement) && slices.Contains(e.Actions, a) {
+					found = true
+				}
+			}
+			if !found {
+				t.Fatalf("%s can %s without a source identity in %v (statements %v) but Explain does not say so: %+v\npolicy %s", caller, a, ctx, res.Allow, exps, d)
+			}
+		}
+	}
 }
