@@ -221,14 +221,24 @@ func (p Policy) builtinExemption(r iamrole.Role) (reason string, ok bool) {
 	return "", false
 }
 
+// unfixedCodes lists the codes of the findings Fix left open, the ones that need a person
+// first: when a fix is refused (e.g. too-large), its fixable findings stay open too, and naming
+// them would hide the reason.
 func unfixedCodes(fs []trustpolicy.Finding) []string {
-	var out []string
+	var blocking, open []string
 	for _, f := range fs {
-		if !f.Fixed {
-			out = append(out, string(f.Code))
+		if f.Fixed {
+			continue
+		}
+		open = append(open, string(f.Code))
+		if !f.Code.Fixable() {
+			blocking = append(blocking, string(f.Code))
 		}
 	}
-	return dedupe(out)
+	if len(blocking) > 0 {
+		return dedupe(blocking)
+	}
+	return dedupe(open)
 }
 
 func codes(fs []trustpolicy.Finding) []string {

@@ -189,3 +189,25 @@ func FuzzMatch(f *testing.F) {
 		}
 	})
 }
+
+// TestDecideUnfixableReason: the reason names what needs a person, not the fixable findings a
+// refused fix leaves open.
+func TestDecideUnfixableReason(t *testing.T) {
+	tests := []struct {
+		name   string
+		policy Policy
+		doc    string
+		want   string
+	}{
+		{"too large", Policy{SizeLimit: len(awsPolicy) + 1}, awsPolicy, "needs a person: too-large"},
+		{"wildcard principal", Policy{}, wildcardPolicy, "needs a person: wildcard-principal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := tt.policy.Decide(role("app", "/", tt.doc, map[string]string{}))
+			if v.Decision != Unfixable || v.Reason != tt.want {
+				t.Errorf("Decide() = %s %q, want unfixable %q", v.Decision, v.Reason, tt.want)
+			}
+		})
+	}
+}
