@@ -61,6 +61,13 @@ bench: rie
 bench-engine:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(or $(COUNT),5) ./shared/trustpolicy
 
+# Optional cross-check of trustpolicy.Evaluate against @cloud-copilot/iam-simulate (AGPL-3.0,
+# test-only devDependency in shared/trustpolicy/testdata/oracle, never shipped; needs Node 20+).
+.PHONY: engine-oracle
+engine-oracle:
+	cd shared/trustpolicy/testdata/oracle && npm ci --no-audit --no-fund
+	TRUSTPOLICY_ORACLE=1 $(GO) test -run TestOracle -v ./shared/trustpolicy
+
 .PHONY: cfn-lint
 cfn-lint:
 	cfn-lint template.yaml
