@@ -148,7 +148,7 @@ func (s *Sweeper) Run(ctx context.Context, from Position, emit func(Result)) (Su
 		Resumed: !from.IsStart(),
 	}
 	if from.Since.IsZero() {
-		from.Since = start
+		from.Since = start.Round(0) // no monotonic reading: it is saved and compared
 	}
 	finish := func() Summary {
 		sum.DurationMS = now().Sub(start).Milliseconds()
@@ -171,7 +171,7 @@ func (s *Sweeper) Run(ctx context.Context, from Position, emit func(Result)) (Su
 			log.WarnContext(ctx, "saved sweep position rejected; starting over", "marker", pos.Marker, "err", err)
 			sum.Restarted = true
 			sum.RestartReason = fmt.Sprintf("list roles from saved marker %q: %v", pos.Marker, err)
-			pos = Position{Since: start}
+			pos = Position{Since: start.Round(0)}
 			continue
 		}
 		if err != nil {
