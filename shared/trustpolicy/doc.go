@@ -63,7 +63,12 @@
 //     the SI condition it moves them to a sibling statement (<Sid>Tags) that keeps the original
 //     conditions. sts:SourceIdentity is not a documented key for these actions (spec 1.8), so a
 //     positive SI condition might refuse tagged sessions; the sibling keeps them working and
-//     widens nothing, because neither action lets anyone assume the role.
+//     widens nothing, because neither action lets anyone assume the role. (AWS's own policies
+//     suggest IAM evaluates the whole request context for every action of the call: Identity
+//     Center grants sts:TagSession under SAML:aud, the IAM guide's OIDC example grants
+//     sts:SetSourceIdentity under an :aud condition. The move is a cheap hedge, not a fix of
+//     known breakage. For the same reason Fix adds sts:SetSourceIdentity to statements whose
+//     conditions use keys such as sts:ExternalId.)
 //   - Deny statements are never changed. A Deny that may apply to a principal (same value,
 //     its account, "*" or {"AWS":"*"}) and can block a request carrying an SI where it does not
 //     surely block the same principal's plain request is a deny-conflict: the Allow statement is
@@ -89,8 +94,14 @@
 // matching Allow; principals match exactly, by account, {"AWS":"*"} or "*" (a role ARN also
 // matches its sessions); conditions follow IAM's documented semantics (operators and keys
 // AND'ed, values OR'ed, negated operators match none, IfExists, Null, ForAllValues,
-// ForAnyValue, policy variables with Version 2012-10-17). An SI-carrying AssumeRole needs both
-// the assume action and sts:SetSourceIdentity allowed. The property tests drive Fix with it.
-// Explain lists who can assume without an SI and why, Service principals included (Mode
-// "ignore").
+// ForAnyValue, policy variables with Version 2012-10-17). Every context key is visible to every
+// action. {"AWS":"*"} matches AWS principals only, not service or federated callers. An
+// SI-carrying AssumeRole needs both the assume action and sts:SetSourceIdentity allowed. The
+// property tests drive Fix with it; `make engine-oracle` cross-checks it against
+// @cloud-copilot/iam-simulate (a test-only AGPL devDependency) on the golden and generated
+// policies, where the two models are known to agree (iam-simulate hides keys the Service
+// Authorization Reference does not list for an action, lets {"AWS":"*"} match services and
+// infers a principal's type from its text). Explain lists who can assume without an SI and
+// why, Service principals included (Mode "ignore"). Documents are immutable, so every
+// function is safe for concurrent use.
 package trustpolicy
