@@ -4,6 +4,7 @@
 //	sidguard check   [flags] [FILE|-]   exit 0 compliant, 1 not compliant, 2 unusable input
 //	sidguard fix     [flags] [FILE|-]   print the fixed policy
 //	sidguard explain [flags] [FILE|-]   who can assume the role without a source identity
+//	sidguard scan    [flags]            judge every role of an AWS account (as the sweep does)
 //
 // The input is a trust policy, the JSON that `aws iam get-role` prints, or a CloudTrail
 // CreateRole / UpdateAssumeRolePolicy event as EventBridge delivers it. Run `sidguard help` for
@@ -30,6 +31,7 @@ var commands = []*command{
 	checkCommand,
 	fixCommand,
 	explainCommand,
+	scanCommand,
 	versionCommand,
 }
 
