@@ -111,6 +111,16 @@ func run(ctx context.Context, w io.Writer, opts options) error {
 		return err
 	}
 
+	progress("measuring the init floor: a minimal aws-lambda-go handler (shared/lambdaemu/testdata/echo) ...")
+	floorBoot, err := lambdaemu.Build(ctx, "./shared/lambdaemu/testdata/echo", filepath.Join(dir, "floor"))
+	if err != nil {
+		return err
+	}
+	floor, err := b.initFloor(ctx, floorBoot)
+	if err != nil {
+		return err
+	}
+
 	env := append(b.moto.Env(), "AWS_ENDPOINT_URL="+b.calls.URL, "MODE=require",
 		"GUARD_ROLE_ARNS="+guardRoleARN, "FINDINGS_BUS_NAME=default")
 	goFn := function{name: "Go bootstrap", bootstrap: boot, env: env}
@@ -138,7 +148,7 @@ func run(ctx context.Context, w io.Writer, opts options) error {
 		pyNote = "not measured (-python=false)"
 	}
 
-	report(w, opts, ours, py, pyNote, arm64Size, arm64How)
+	report(w, opts, ours, py, pyNote, arm64Size, arm64How, floor)
 	return nil
 }
 
@@ -403,4 +413,27 @@ func pythonFunction(ctx context.Context, root, dir string, env []string) (functi
 		}
 	}
 	return function{name: "Python + boto3 (" + filepath.Base(interpreter) + ", minimal runtime loop)", bootstrap: boot, env: pyEnv}, nil
+}
+
+// initFloor returns the INIT REPORT durations of a minimal handler (no SDK, no settings): what
+// process start and the aws-lambda-go runtime cost on this machine, the floor for any Go function.
+func (b *bench) initFloor(ctx context.Context, boot string) ([]time.Duration, error) {
+	var ds []time.Duration
+	for range b.opts.cold {
+		emu, err := b.start(ctx, function{name: "echo", bootstrap: boot})
+		if err != nil {
+			return nil, err
+		}
+		inv, err := emu.Invoke(ctx, []byte(`{}`))
+		inits := emu.InitDurations()
+		emu.Stop()
+		if err != nil {
+			return nil, err
+		}
+		if f := inv.Failure(); f != "" || len(inits) != 1 {
+			return nil, fmt.Errorf("init floor: invoke failed (%s) or %d INIT REPORT lines", f, len(inits))
+		}
+		ds = append(ds, inits[0])
+	}
+	return ds, nil
 }

@@ -34,7 +34,7 @@ func verdict(ok bool) string {
 	return "MISSED"
 }
 
-func report(w io.Writer, opts options, ours figures, py *figures, pyNote string, arm64Size int64, arm64How string) {
+func report(w io.Writer, opts options, ours figures, py *figures, pyNote string, arm64Size int64, arm64How string, floor []time.Duration) {
 	fmt.Fprintf(w, "\nsource-identity-guard bench: Enforce function under aws-lambda-rie against moto_server (%s/%s, %d CPUs)\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
 	fmt.Fprintf(w, "medians of %d cold starts and %d warm invokes per kind; latencies are client wall time of the invoke request\n",
@@ -84,6 +84,8 @@ func report(w io.Writer, opts options, ours figures, py *figures, pyNote string,
 		line += fmt.Sprintf("%s\t%s\t", mib(py.peakRSS), ratio(float64(ours.peakRSS), float64(py.peakRSS)))
 	}
 	fmt.Fprintln(tw, line)
+	lo, hi := spread(floor)
+	fmt.Fprintf(tw, "init floor: minimal Go handler\t%s\t%s..%s\t-\t-\tfor scale: process start + runtime, no SDK\t\n", ms(median(floor)), ms(lo), ms(hi))
 	fmt.Fprintf(tw, "arm64 bootstrap, stripped\t%.2f MB (%d bytes)\t\t-\t-\t<= 10 MB %s\t\n", float64(arm64Size)/1e6, arm64Size, verdict(arm64Size <= maxArm64Size))
 	tw.Flush()
 
