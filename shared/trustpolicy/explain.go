@@ -36,7 +36,7 @@ func Explain(d *Document, r Rules) []Exposure {
 			acts := coveredAssume(st, actAssumeRole, actAssumeRoleWithSAML, actAssumeRoleWithWebIdentity)
 			if len(acts) > 0 {
 				out = append(out, Exposure{Statement: i, SID: st.sid, Principal: "*", Class: classWildcard.String(),
-					Mode: ModeIgnore, Actions: acts, Reason: reason + `; "Principal": "*" also admits AWS services and needs a person`})
+					Mode: r.mode(), Actions: acts, Reason: reason + `; "Principal": "*" also admits AWS services and needs a person`})
 			}
 			continue
 		}

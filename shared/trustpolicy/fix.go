@@ -25,7 +25,7 @@ func Fix(d *Document, r Rules) (*Document, []Finding) {
 	out, err := d.apply(plans, r)
 	if err != nil {
 		// A bug, not a user error: never hand back a policy we could not re-validate.
-		return d, append(fs, Finding{Code: CodeTooLarge, Statement: -1, Message: "internal error: the fixed policy did not validate: " + err.Error()})
+		return d, append(fs, Finding{Code: CodeInternalError, Statement: -1, Message: "internal error, policy left as is: the fixed policy did not validate: " + err.Error()})
 	}
 	if limit := r.sizeLimit(); out.size > limit {
 		return d, append(fs, Finding{

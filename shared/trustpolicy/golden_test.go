@@ -145,6 +145,9 @@ func checkInvariants(t tester, d *Document, r Rules) {
 	tooLarge := false
 	for _, f := range fs {
 		tooLarge = tooLarge || f.Code == CodeTooLarge
+		if f.Code == CodeInternalError {
+			t.Errorf("Fix: %s", f.Message)
+		}
 	}
 	if tooLarge && fixed != d {
 		t.Errorf("Fix reported %s but changed the document", CodeTooLarge)

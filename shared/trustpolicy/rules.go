@@ -16,6 +16,9 @@ const (
 	// ("MalformedPolicyDocument: Invalid principal in policy"). Reported only on statements
 	// that also need a fix.
 	CodeUniqueIDPrincipal Code = "unique-id-principal"
+	// CodeInternalError: Fix built a policy that does not re-validate (a bug in this package).
+	// The document is left as is; Statement is -1.
+	CodeInternalError Code = "internal-error"
 )
 
 // Fixable reports whether Fix can resolve a finding with this code.
