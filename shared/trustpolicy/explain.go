@@ -5,7 +5,9 @@ import (
 	"strings"
 )
 
-// Exposure is one principal that can assume the role without a source identity.
+// Exposure is one principal that can assume the role without a source identity. Mode is what
+// Fix does for it: ModeIgnore for Service principals, ignored Federated providers and a bare
+// "Principal": "*" (which Fix never changes: it needs a person).
 type Exposure struct {
 	Statement int      `json:"statement"`
 	SID       string   `json:"sid,omitempty"`
@@ -36,7 +38,7 @@ func Explain(d *Document, r Rules) []Exposure {
 			acts := coveredAssume(st, actAssumeRole, actAssumeRoleWithSAML, actAssumeRoleWithWebIdentity)
 			if len(acts) > 0 {
 				out = append(out, Exposure{Statement: i, SID: st.sid, Principal: "*", Class: classWildcard.String(),
-					Mode: r.mode(), Actions: acts, Reason: reason + `; "Principal": "*" also admits AWS services and needs a person`})
+					Mode: ModeIgnore, Actions: acts, Reason: reason + `; "Principal": "*" also admits AWS services and needs a person`})
 			}
 			continue
 		}
