@@ -123,29 +123,32 @@ func run(ctx context.Context, w io.Writer, opts options) error {
 
 	env := append(b.moto.Env(), "AWS_ENDPOINT_URL="+b.calls.URL, "MODE=require",
 		"GUARD_ROLE_ARNS="+guardRoleARN, "FINDINGS_BUS_NAME=default")
-	goFn := function{name: "Go bootstrap", bootstrap: boot, env: env}
-	progress("measuring %s: %d cold starts per kind, %d warm invokes per kind ...", goFn.name, opts.cold, opts.warm)
-	ours, err := b.measure(ctx, goFn)
-	if err != nil {
-		return err
-	}
-
-	var py *figures
+	fns := []function{{name: "Go bootstrap", bootstrap: boot, env: env}}
 	pyNote := ""
 	if opts.python {
 		pyFn, err := pythonFunction(ctx, b.root, dir, env)
 		if err != nil {
 			pyNote = "not measured: " + err.Error()
 		} else {
-			progress("measuring %s ...", pyFn.name)
-			f, err := b.measure(ctx, pyFn)
-			if err != nil {
-				return err
-			}
-			py = &f
+			fns = append(fns, pyFn)
 		}
 	} else {
 		pyNote = "not measured (-python=false)"
+	}
+	names := make([]string, len(fns))
+	for i, fn := range fns {
+		names[i] = fn.name
+	}
+	progress("measuring %s, interleaved: %d cold starts per kind, %d warm invokes per kind ...",
+		strings.Join(names, " and "), opts.cold, opts.warm)
+	fs, err := b.measure(ctx, fns)
+	if err != nil {
+		return err
+	}
+	ours := fs[0]
+	var py *figures
+	if len(fs) > 1 {
+		py = &fs[1]
 	}
 
 	report(w, opts, ours, py, pyNote, arm64Size, arm64How, floor)
@@ -290,77 +293,94 @@ func (b *bench) start(ctx context.Context, fn function) (*lambdaemu.Emulator, er
 	return lambdaemu.Run(ctx, lambdaemu.Config{Bootstrap: fn.bootstrap, RIE: b.rie, Env: fn.env, FunctionName: "bench"})
 }
 
-// measure runs fn: cold starts with a read-only and with a patching first event, then warm
-// read-only and patching invokes in one execution environment, then reads its peak RSS.
-func (b *bench) measure(ctx context.Context, fn function) (figures, error) {
-	f := figures{samples: map[string][]time.Duration{}}
-	var readCalls, patchCalls []map[string]int
-	for _, compliant := range []bool{true, false} {
-		for range b.opts.cold {
-			emu, err := b.start(ctx, fn)
-			if err != nil {
-				return f, err
-			}
-			inv, err := b.invoke(ctx, emu, compliant)
-			inits := emu.InitDurations()
-			emu.Stop()
-			if err != nil {
-				return f, err
-			}
-			if len(inits) != 1 {
-				return f, fmt.Errorf("%s: %d INIT REPORT lines after one cold invoke; want 1", fn.name, len(inits))
-			}
-			if compliant {
-				f.samples["init"] = append(f.samples["init"], inits[0])
-				f.samples["first"] = append(f.samples["first"], inv.latency)
-				readCalls = append(readCalls, inv.calls)
-			} else {
-				f.samples["firstPatch"] = append(f.samples["firstPatch"], inv.latency)
-				patchCalls = append(patchCalls, inv.calls)
+// measure runs the functions side by side, interleaved so that they see the same load on the
+// machine: cold starts with a read-only and with a patching first event, then warm read-only and
+// patching invokes in one execution environment each, then each one's peak RSS.
+func (b *bench) measure(ctx context.Context, fns []function) ([]figures, error) {
+	fs := make([]figures, len(fns))
+	readCalls := make([][]map[string]int, len(fns))
+	patchCalls := make([][]map[string]int, len(fns))
+	for i := range fs {
+		fs[i].samples = map[string][]time.Duration{}
+	}
+	for range b.opts.cold {
+		for _, compliant := range []bool{true, false} {
+			for i, fn := range fns {
+				emu, err := b.start(ctx, fn)
+				if err != nil {
+					return nil, err
+				}
+				inv, err := b.invoke(ctx, emu, compliant)
+				inits := emu.InitDurations()
+				emu.Stop()
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", fn.name, err)
+				}
+				if len(inits) != 1 {
+					return nil, fmt.Errorf("%s: %d INIT REPORT lines after one cold invoke; want 1", fn.name, len(inits))
+				}
+				if compliant {
+					fs[i].samples["init"] = append(fs[i].samples["init"], inits[0])
+					fs[i].samples["first"] = append(fs[i].samples["first"], inv.latency)
+					readCalls[i] = append(readCalls[i], inv.calls)
+				} else {
+					fs[i].samples["firstPatch"] = append(fs[i].samples["firstPatch"], inv.latency)
+					patchCalls[i] = append(patchCalls[i], inv.calls)
+				}
 			}
 		}
 	}
 
-	emu, err := b.start(ctx, fn)
-	if err != nil {
-		return f, err
-	}
-	defer emu.Stop()
-	if _, err := b.invoke(ctx, emu, true); err != nil { // the cold start, not counted here
-		return f, err
-	}
-	readRole, err := b.role(ctx, true)
-	if err != nil {
-		return f, err
+	emus := make([]*lambdaemu.Emulator, len(fns))
+	readRoles := make([]string, len(fns))
+	for i, fn := range fns {
+		emu, err := b.start(ctx, fn)
+		if err != nil {
+			return nil, err
+		}
+		defer emu.Stop()
+		emus[i] = emu
+		if _, err := b.invoke(ctx, emu, true); err != nil { // the cold start, not counted here
+			return nil, fmt.Errorf("%s: %w", fn.name, err)
+		}
+		if readRoles[i], err = b.role(ctx, true); err != nil {
+			return nil, err
+		}
 	}
 	for range b.opts.warm {
-		inv, err := b.invokeFor(ctx, emu, readRole, true)
-		if err != nil {
-			return f, err
-		}
-		f.samples["warmRead"] = append(f.samples["warmRead"], inv.latency)
-		readCalls = append(readCalls, inv.calls)
+		for i, fn := range fns {
+			inv, err := b.invokeFor(ctx, emus[i], readRoles[i], true)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", fn.name, err)
+			}
+			fs[i].samples["warmRead"] = append(fs[i].samples["warmRead"], inv.latency)
+			readCalls[i] = append(readCalls[i], inv.calls)
 
-		inv, err = b.invoke(ctx, emu, false)
-		if err != nil {
-			return f, err
+			inv, err = b.invoke(ctx, emus[i], false)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", fn.name, err)
+			}
+			fs[i].samples["warmPatch"] = append(fs[i].samples["warmPatch"], inv.latency)
+			patchCalls[i] = append(patchCalls[i], inv.calls)
 		}
-		f.samples["warmPatch"] = append(f.samples["warmPatch"], inv.latency)
-		patchCalls = append(patchCalls, inv.calls)
 	}
-	if f.peakRSS, err = emu.PeakRSS(); err != nil {
-		return f, err
+	for i := range fns {
+		f := &fs[i]
+		var err error
+		if f.peakRSS, err = emus[i].PeakRSS(); err != nil {
+			return nil, err
+		}
+		f.init, f.first, f.firstPatch = median(f.samples["init"]), median(f.samples["first"]), median(f.samples["firstPatch"])
+		f.warmRead, f.warmPatch = median(f.samples["warmRead"]), median(f.samples["warmPatch"])
+		f.readCalls, f.patchCalls = readCalls[i][0], patchCalls[i][0]
+		for _, c := range readCalls[i] {
+			f.callsVary = f.callsVary || callcount.Format(c) != callcount.Format(f.readCalls)
+		}
+		for _, c := range patchCalls[i] {
+			f.callsVary = f.callsVary || callcount.Format(c) != callcount.Format(f.patchCalls)
+		}
 	}
-	f.init, f.first, f.firstPatch = median(f.samples["init"]), median(f.samples["first"]), median(f.samples["firstPatch"])
-	f.warmRead, f.warmPatch = median(f.samples["warmRead"]), median(f.samples["warmPatch"])
-	f.readCalls, f.patchCalls = readCalls[0], patchCalls[0]
-	for _, c := range readCalls {
-		f.callsVary = f.callsVary || callcount.Format(c) != callcount.Format(f.readCalls)
-	}
-	for _, c := range patchCalls {
-		f.callsVary = f.callsVary || callcount.Format(c) != callcount.Format(f.patchCalls)
-	}
-	return f, nil
+	return fs, nil
 }
 
 func median(ds []time.Duration) time.Duration {
