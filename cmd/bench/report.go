@@ -99,7 +99,7 @@ func report(w io.Writer, opts options, ours figures, py *figures, pyNote string,
 	}
 	fmt.Fprintf(w, "  minimum (GetRole; GetRole + UpdateAssumeRolePolicy + one PutEvents): %s\n", verdict(minimal))
 	if py != nil {
-		fmt.Fprintf(w, "  Python baseline:    %s / %s\n", callcount.Format(py.readCalls), callcount.Format(py.patchCalls))
+		fmt.Fprintf(w, "  Python here:        %s / %s\n", callcount.Format(py.readCalls), callcount.Format(py.patchCalls))
 	} else {
 		fmt.Fprintf(w, "\nPython + boto3 side by side: %s\n", pyNote)
 	}
