@@ -245,6 +245,7 @@ func actorCases(t *testing.T) []patternCase {
 		mk("identity center user", iam, ct, upd, `{"type":"IdentityCenterUser","accountId":"111122223333","onBehalfOf":{"userId":"u-1"}}`, "", true),
 		mk("guard's own role", iam, ct, upd, assumed(guard), "", false),
 		mk("guard's own role, CreateRole", iam, ct, "CreateRole", assumed(guard), "", false),
+		mk("the sweep's role", iam, ct, upd, assumed(roleARN("SweepFunctionRole")), "", false),
 		mk("role whose ARN extends the guard's", iam, ct, upd, assumed(guard+"2"), "", true),
 		mk("failed call by an IAM user", iam, ct, upd, user, `,"errorCode":"AccessDenied","errorMessage":"no"`, false),
 		mk("failed call by an assumed role", iam, ct, "CreateRole", assumed("arn:aws:iam::111122223333:role/PlatformAdmin"), `,"errorCode":"EntityAlreadyExistsException"`, false),
