@@ -1,0 +1,74 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/source-identity-guard/source-identity-guard/shared/estate"
+	"github.com/source-identity-guard/source-identity-guard/shared/guard"
+	"github.com/source-identity-guard/source-identity-guard/shared/lambdaemu"
+	"github.com/source-identity-guard/source-identity-guard/shared/motoserver"
+)
+
+// TestBootstrapUnderEmulator runs the function the way outside checks do: the real bootstrap
+// under the Lambda Runtime Interface Emulator with SWEEP_MODE, FINDINGS_BUS_NAME and
+// AWS_ENDPOINT_URL only, invoked with a Scheduled Event (testdata/scheduled-event.json); then reads the roles back.
+func TestBootstrapUnderEmulator(t *testing.T) {
+	srv := motoserver.Shared(t)
+	cfg := srv.AWSConfig()
+	const n = 60
+	plan := createEstate(t, cfg, n)
+	createBus(t, cfg)
+	before := trustPolicies(t, cfg)
+
+	boot := lambdaemu.BuildFunction(t, "./functions/sweep")
+	emu := lambdaemu.Start(t, lambdaemu.Config{
+		Bootstrap:    boot,
+		FunctionName: "sweep",
+		Env:          append(srv.Env(), "SWEEP_MODE=require", "FINDINGS_BUS_NAME="+bus),
+	})
+	event, err := os.ReadFile(filepath.Join("testdata", "scheduled-event.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := emu.Invoke(t.Context(), event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := inv.Failure(); f != "" {
+		t.Fatalf("invoke: %s", f)
+	}
+	var sum struct {
+		Completed  bool                   `json:"completed"`
+		Counts     map[guard.Decision]int `json:"counts"`
+		DurationMS *int64                 `json:"durationMs"`
+		APICalls   map[string]int         `json:"apiCalls"`
+		Roles      int                    `json:"roles"`
+	}
+	if err := json.Unmarshal(inv.Payload, &sum); err != nil {
+		t.Fatalf("summary %s: %v", inv.Payload, err)
+	}
+	// No EXEMPT_ROLE_PATTERNS here: the legacy roles are patched like any other.
+	if !sum.Completed || sum.Roles != n || sum.DurationMS == nil || sum.APICalls["IAM.ListRoles"] != 1 {
+		t.Errorf("summary = %s", inv.Payload)
+	}
+	patchedKinds := map[string]bool{"open": true, "mixed": true, "mode-allow": true, "legacy": true}
+	want := 0
+	for i, k := range estate.Kinds {
+		if patchedKinds[k.Name] {
+			want += plan[i]
+		}
+	}
+	if sum.Counts[guard.Patched] != want {
+		t.Errorf("patched = %d; want %d (counts %v)", sum.Counts[guard.Patched], want, sum.Counts)
+	}
+	after := trustPolicies(t, cfg)
+	for name, doc := range after {
+		k, _ := estate.KindOf(name)
+		if changed := doc != before[name]; changed != patchedKinds[k.Name] {
+			t.Errorf("role %s (%s) changed = %v", name, k.Name, changed)
+		}
+	}
+}
