@@ -16,6 +16,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -233,17 +234,21 @@ func (e *Emulator) Invoke(ctx context.Context, event []byte) (Invocation, error)
 	return Invocation{Status: resp.StatusCode, Payload: body, Latency: latency}, nil
 }
 
-// FunctionError returns the errorType and errorMessage of a failed invocation's payload, or ""
-// when the payload is not an error document.
+// FunctionError returns "errorType: errorMessage" when payload is the error document the
+// emulator answers for a handler that returned an error, or "" for any other payload.
 func FunctionError(payload []byte) string {
-	m := errorDoc.FindSubmatch(payload)
-	if m == nil {
+	var doc struct {
+		ErrorMessage *string `json:"errorMessage"`
+		ErrorType    string  `json:"errorType"`
+	}
+	if err := json.Unmarshal(payload, &doc); err != nil || doc.ErrorMessage == nil {
 		return ""
 	}
-	return string(m[1])
+	if doc.ErrorType == "" {
+		return *doc.ErrorMessage
+	}
+	return doc.ErrorType + ": " + *doc.ErrorMessage
 }
-
-var errorDoc = regexp.MustCompile(`^\s*\{\s*"errorMessage"\s*:\s*("(?:[^"\\]|\\.)*")`)
 
 // Output returns everything the emulator and the function wrote so far.
 func (e *Emulator) Output() string { return e.out.String() }

@@ -67,10 +67,10 @@ func TestEmulatorReportsHandlerErrors(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Invoke: %v", err)
 	}
-	if got, want := lambdaemu.FunctionError(inv.Payload), `"asked to fail"`; got != want {
+	if got, want := lambdaemu.FunctionError(inv.Payload), "errorString: asked to fail"; got != want {
 		t.Errorf("FunctionError(%s) = %q; want %q", inv.Payload, got, want)
 	}
-	if got, want := inv.Failure(), `"asked to fail"`; inv.Status != 200 || got != want {
+	if got, want := inv.Failure(), "errorString: asked to fail"; inv.Status != 200 || got != want {
 		t.Errorf("handler error: status %d, Failure() = %q; want 200, %q", inv.Status, got, want)
 	}
 	if got := lambdaemu.FunctionError([]byte(`{"decision":"compliant"}`)); got != "" {
