@@ -148,14 +148,14 @@ const (
 // the sibling statements c needs.
 func (f *fixer) patch(out []node, st *statement, keep []bool, c change, sm sidMode) []node {
 	var tagActions []node // sts:TagSession / sts:SetContext moved to a sibling statement
-	var principalNode, condNode *node
+	var pNode, cNode node // the written Principal and Condition, for siblings
 	base := st.sid
 	n := node{kind: kObject, obj: make([]member, 0, len(st.node.obj)+1)}
 	sid := ""
 	if sm == sidNew && base != "" {
 		sid = f.newSid(base + "SrcId")
 	}
-	hasCond := false
+	hasCond := false // the written statement has a Condition
 	for _, m := range st.node.obj {
 		switch m.key {
 		case "Sid":
@@ -169,7 +169,7 @@ func (f *fixer) patch(out []node, st *statement, keep []bool, c change, sm sidMo
 			if keep != nil {
 				m.val = principalSubset(st.node, keep)
 			}
-			principalNode = &m.val
+			pNode = m.val
 		case "Action":
 			if c.cond {
 				m.val, tagActions = splitTagActions(m.val)
@@ -182,21 +182,13 @@ func (f *fixer) patch(out []node, st *statement, keep []bool, c change, sm sidMo
 			if c.cond {
 				m.val = f.addSICondition(m.val)
 			}
-			condNode = &m.val
+			cNode = m.val
 		}
 		n.obj = append(n.obj, m)
 	}
 	if c.cond && !hasCond {
-		n.obj = append(n.obj, member{key: "Condition", raw: `"Condition"`, val: f.addSICondition(node{kind: kObject})})
-		condNode = &n.obj[len(n.obj)-1].val
-	}
-	// principalNode and condNode point into n.obj; copy them before n.obj can move.
-	var pNode, cNode node
-	if principalNode != nil {
-		pNode = *principalNode
-	}
-	if condNode != nil {
-		cNode = *condNode
+		cNode, hasCond = f.addSICondition(node{kind: kObject}), true
+		n.obj = append(n.obj, member{key: "Condition", raw: `"Condition"`, val: cNode})
 	}
 	out = append(out, n)
 	siblingSid := func(suffix string) string {
@@ -208,11 +200,11 @@ func (f *fixer) patch(out []node, st *statement, keep []bool, c change, sm sidMo
 	if c.ssi && st.notAction {
 		// NotAction excludes sts:SetSourceIdentity: grant exactly that action, under the same
 		// principals and (fixed) conditions, in a sibling statement.
-		out = append(out, sibling(siblingSid("SetSrcId"), pNode, ssiNode, cNode, condNode != nil))
+		out = append(out, sibling(siblingSid("SetSrcId"), pNode, ssiNode, cNode, hasCond))
 	}
 	if len(tagActions) > 0 {
-		// Session tags and context are authorized without sts:SourceIdentity in their request
-		// context (spec 1.8); keep them under the original conditions so tagged sessions work.
+		// sts:SourceIdentity is not a documented key of these actions (spec 1.8), so the new
+		// condition might refuse them: keep them under the original conditions.
 		var orig node
 		hasOrig := false
 		if on, ok := st.node.get("Condition"); ok {
