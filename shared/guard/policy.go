@@ -227,7 +227,9 @@ func (p Policy) builtinExemption(r iamrole.Role) (reason string, ok bool) {
 func unfixedCodes(fs []trustpolicy.Finding) []string {
 	var blocking, open []string
 	for _, f := range fs {
-		if f.Fixed {
+		if f.Fixed || f.Code == trustpolicy.CodeUniqueIDPrincipal {
+			// unique-id-principal is informational: IAM may or may not accept the stale id
+			// on write. Writing tells; a refusal becomes unfixable with IAM's own message.
 			continue
 		}
 		open = append(open, string(f.Code))

@@ -50,6 +50,7 @@ func TestDecide(t *testing.T) {
 		{"allow-compliant under allow", Policy{Mode: ModeAllow}, role("app", "/", fixed(t, awsPolicy, trustpolicy.ModeAllow), map[string]string{}), Compliant, "allow", ModeAllow, false, false},
 		{"allow-compliant under require", p, role("app", "/", fixed(t, awsPolicy, trustpolicy.ModeAllow), map[string]string{}), Patched, "", ModeRequire, false, true},
 		{"zero Policy means require", Policy{}, role("app", "/", awsPolicy, map[string]string{}), Patched, "require", ModeRequire, false, true},
+		{"deleted principal unique id: write and let IAM decide", p, role("app", "/", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["AROAEXAMPLEDELETED01","arn:aws:iam::111122223333:role/ci"]},"Action":"sts:AssumeRole"}]}`, map[string]string{}), Patched, "", ModeRequire, false, true},
 		{"unparsable", p, role("app", "/", "{", map[string]string{}), Unfixable, "does not parse", ModeRequire, false, false},
 		{"unparsable, tags unread: tags matter", p, role("app", "/", "{", nil), Unfixable, "does not parse", ModeRequire, true, false},
 	}
