@@ -49,7 +49,8 @@ const (
 // ExemptPathPattern is the EXEMPT_ROLE_PATTERNS value that exempts the "legacy" kind.
 const ExemptPathPattern = "/legacy/*"
 
-// Kinds are the kinds of the estate, in creation order. Half the roles are compliant.
+// Kinds are the kinds of the estate, in creation order. 12 roles in 22 comply already (the
+// compliant and service kinds).
 var Kinds = []Kind{
 	{Name: "compliant", Path: "/", Policy: PolicyCompliant, Weight: 10},
 	{Name: "open", Path: "/", Policy: PolicyOpen, Weight: 3},
