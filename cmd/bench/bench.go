@@ -37,10 +37,12 @@ const maxArm64Size = 10_000_000
 // figures are one function's results (medians for latencies).
 type figures struct {
 	init, first, firstPatch, warmRead, warmPatch time.Duration
-	peakRSS                                      int64
-	readCalls, patchCalls                        map[string]int
-	callsVary                                    bool // some event of a kind cost other calls than the first one
-	samples                                      map[string][]time.Duration
+	// warm latencies minus the time spent waiting on moto: the function's own time
+	warmReadOwn, warmPatchOwn time.Duration
+	peakRSS                   int64
+	readCalls, patchCalls     map[string]int
+	callsVary                 bool // some event of a kind cost other calls than the first one
+	samples                   map[string][]time.Duration
 }
 
 // function is something to run under the emulator.
@@ -246,6 +248,7 @@ func (b *bench) event(sample, role string) ([]byte, error) {
 // invocation is one measured invoke.
 type invocation struct {
 	latency time.Duration
+	aws     time.Duration // of which waiting on AWS (moto) calls, as the proxy saw it
 	calls   map[string]int
 }
 
@@ -271,6 +274,7 @@ func (b *bench) invokeFor(ctx context.Context, emu *lambdaemu.Emulator, name str
 	if err != nil {
 		return invocation{}, err
 	}
+	aws := b.calls.Elapsed()
 	calls := b.calls.Reset()
 	if f := inv.Failure(); f != "" {
 		return invocation{}, fmt.Errorf("invoke for %q failed: %s\n%s", name, f, tail(emu.Output(), 3000))
@@ -279,7 +283,7 @@ func (b *bench) invokeFor(ctx context.Context, emu *lambdaemu.Emulator, name str
 	if err := json.Unmarshal(inv.Payload, &out); err != nil || out.Decision != want {
 		return invocation{}, fmt.Errorf("invoke for %q answered %s; want decision %q", name, inv.Payload, want)
 	}
-	return invocation{latency: inv.Latency, calls: calls}, nil
+	return invocation{latency: inv.Latency, aws: aws, calls: calls}, nil
 }
 
 func tail(s string, n int) string {
@@ -354,6 +358,7 @@ func (b *bench) measure(ctx context.Context, fns []function) ([]figures, error) 
 				return nil, fmt.Errorf("%s: %w", fn.name, err)
 			}
 			fs[i].samples["warmRead"] = append(fs[i].samples["warmRead"], inv.latency)
+			fs[i].samples["warmReadOwn"] = append(fs[i].samples["warmReadOwn"], inv.latency-inv.aws)
 			readCalls[i] = append(readCalls[i], inv.calls)
 
 			inv, err = b.invoke(ctx, emus[i], false)
@@ -361,6 +366,7 @@ func (b *bench) measure(ctx context.Context, fns []function) ([]figures, error) 
 				return nil, fmt.Errorf("%s: %w", fn.name, err)
 			}
 			fs[i].samples["warmPatch"] = append(fs[i].samples["warmPatch"], inv.latency)
+			fs[i].samples["warmPatchOwn"] = append(fs[i].samples["warmPatchOwn"], inv.latency-inv.aws)
 			patchCalls[i] = append(patchCalls[i], inv.calls)
 		}
 	}
@@ -372,6 +378,7 @@ func (b *bench) measure(ctx context.Context, fns []function) ([]figures, error) 
 		}
 		f.init, f.first, f.firstPatch = median(f.samples["init"]), median(f.samples["first"]), median(f.samples["firstPatch"])
 		f.warmRead, f.warmPatch = median(f.samples["warmRead"]), median(f.samples["warmPatch"])
+		f.warmReadOwn, f.warmPatchOwn = median(f.samples["warmReadOwn"]), median(f.samples["warmPatchOwn"])
 		f.readCalls, f.patchCalls = readCalls[i][0], patchCalls[i][0]
 		for _, c := range readCalls[i] {
 			f.callsVary = f.callsVary || callcount.Format(c) != callcount.Format(f.readCalls)

@@ -22,7 +22,7 @@ func TestBenchReportsEveryFigure(t *testing.T) {
 	report := out.String()
 	for _, want := range []string{
 		"init (INIT REPORT)", "first invoke, read-only", "first invoke, patch", "warm invoke, read-only",
-		"warm invoke, patch", "peak RSS (VmHWM)", "init floor: minimal Go handler", "arm64 bootstrap, stripped",
+		"warm invoke, patch", "peak RSS (VmHWM)", "init floor: minimal Go handler", "of which not AWS: read-only", "of which not AWS: patch", "arm64 bootstrap, stripped",
 		"compliant role:     iam.GetRole=1\n",
 		"non-compliant role: events.PutEvents=1 iam.GetRole=1 iam.UpdateAssumeRolePolicy=1\n",
 	} {

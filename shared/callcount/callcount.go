@@ -27,6 +27,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Proxy is a running counting proxy.
@@ -37,6 +38,7 @@ type Proxy struct {
 	srv       *http.Server
 	mu        sync.Mutex
 	counts    map[string]int
+	elapsed   time.Duration
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -55,17 +57,29 @@ func Start(target string) (*Proxy, error) {
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.Transport = &http.Transport{MaxIdleConnsPerHost: 16}
 	p.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.add(Call(r))
+		call := Call(r)
+		begin := time.Now()
 		rp.ServeHTTP(w, r)
+		p.add(call, time.Since(begin))
 	})}
 	go p.srv.Serve(ln) //nolint:errcheck // returns ErrServerClosed after Close
 	return p, nil
 }
 
-func (p *Proxy) add(call string) {
+func (p *Proxy) add(call string, took time.Duration) {
 	p.mu.Lock()
 	p.counts[call]++
+	p.elapsed += took
 	p.mu.Unlock()
+}
+
+// Elapsed returns the time spent forwarding calls to the target and relaying its answers since
+// the start or the last Reset: for a sequential client, the part of its wall time spent waiting
+// on the emulator.
+func (p *Proxy) Elapsed() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.elapsed
 }
 
 // Counts returns a copy of the counts so far, keyed "service.Operation".
@@ -75,12 +89,13 @@ func (p *Proxy) Counts() map[string]int {
 	return maps.Clone(p.counts)
 }
 
-// Reset sets every count back to zero and returns the counts it had.
+// Reset sets every count and Elapsed back to zero and returns the counts it had.
 func (p *Proxy) Reset() map[string]int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c := p.counts
 	p.counts = map[string]int{}
+	p.elapsed = 0
 	return c
 }
 

@@ -44,11 +44,14 @@ func TestCountsCallsByServiceAndOperation(t *testing.T) {
 	}
 
 	want := map[string]int{"iam.CreateRole": 1, "iam.GetRole": 2, "events.PutEvents": 1}
+	if p.Elapsed() <= 0 {
+		t.Errorf("Elapsed() = %v after 4 calls; want > 0", p.Elapsed())
+	}
 	if diff := cmp.Diff(want, p.Reset()); diff != "" {
 		t.Errorf("Reset() counts (-want +got):\n%s", diff)
 	}
-	if got := p.Counts(); len(got) != 0 {
-		t.Errorf("Counts() after Reset = %v; want none", got)
+	if got := p.Counts(); len(got) != 0 || p.Elapsed() != 0 {
+		t.Errorf("Counts() and Elapsed() after Reset = %v, %v; want none, 0", got, p.Elapsed())
 	}
 	if got, want := callcount.Format(want), "events.PutEvents=1 iam.CreateRole=1 iam.GetRole=2"; got != want {
 		t.Errorf("Format = %q; want %q", got, want)
