@@ -185,12 +185,13 @@ func (d *Document) conflict(i int, p principal, cond bool, r Rules) (Code, int) 
 	st := &d.stmts[i]
 	action := p.class.assumeAction()
 	pats := r.patterns()
+	vars := d.Version() == "2012-10-17"
 	var admitted []string
 	for _, v := range d.candidates(pats) {
 		if cond && !matchesAny(pats, v) {
 			continue
 		}
-		if siMay(st.conds, v) {
+		if siMay(st.conds, v, vars) {
 			admitted = append(admitted, v)
 		}
 	}
@@ -205,7 +206,7 @@ func (d *Document) conflict(i int, p principal, cond bool, r Rules) (Code, int) 
 			if dn.allow || !dn.mayName(p) {
 				continue
 			}
-			if newLockout(dn, action, v) {
+			if newLockout(dn, action, v, vars) {
 				blocked = true
 				if firstDeny < 0 {
 					firstDeny = k
@@ -223,11 +224,11 @@ func (d *Document) conflict(i int, p principal, cond bool, r Rules) (Code, int) 
 // newLockout: Deny dn blocks a request that carries source identity v (which IAM authorizes as
 // the assume action plus sts:SetSourceIdentity) in a situation where it does not surely block
 // the same principal's assume request without a source identity.
-func newLockout(dn *statement, action, v string) bool {
+func newLockout(dn *statement, action, v string, vars bool) bool {
 	if !dn.covers(actSetSourceIdentity) && !dn.covers(action) {
 		return false
 	}
-	if !siMay(dn.conds, v) {
+	if !siMay(dn.conds, v, vars) {
 		return false
 	}
 	return !(dn.covers(action) && siSureAbsent(dn.conds))
@@ -255,10 +256,16 @@ func matchesAny(pats []string, v string) bool {
 	return false
 }
 
-// siMay: every condition on sts:SourceIdentity may hold when the request carries v.
-func siMay(conds []condition, v string) bool {
+// siMay: every condition on sts:SourceIdentity may hold when the request carries v. With vars
+// (Version 2012-10-17) a condition whose values use a policy variable ("${aws:username}") may
+// hold for some caller whatever v is: the variable resolves per request, so it is not compared
+// literally (compared literally, no source identity could ever match it).
+func siMay(conds []condition, v string, vars bool) bool {
 	ctx := evalCtx{only: true, si: [1]string{v}}
 	for i := range conds {
+		if vars && conds[i].hasVariable() {
+			continue
+		}
 		if conds[i].isSI() && conds[i].eval(&ctx, false) == triFalse {
 			return false
 		}

@@ -218,6 +218,17 @@ func conditionValues(n *node, path where) ([]string, error) {
 	return out, nil
 }
 
+// hasVariable reports whether a value uses a policy variable (meaningful with Version
+// 2012-10-17 only).
+func (c *condition) hasVariable() bool {
+	for _, v := range c.values {
+		if strings.Contains(v, "${") {
+			return true
+		}
+	}
+	return false
+}
+
 // isSI reports whether the condition is on sts:SourceIdentity (keys are case-insensitive).
 func (c *condition) isSI() bool { return strings.EqualFold(c.key, keySTSSourceIdentity) }
 

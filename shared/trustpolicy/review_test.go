@@ -1,0 +1,88 @@
+package trustpolicy
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Edge cases found in an adversarial review of the engine. Each case pins the codes Fix reports
+// and the exact fixed policy ("" when Fix must leave the policy as is).
+
+const roleA = `"arn:aws:iam::111122223333:role/a"`
+
+// stmtA builds a one-statement policy for role a with the given Action member and Condition
+// (empty: none).
+func stmtA(action, cond string) string {
+	s := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":` + roleA + `},` + action
+	if cond != "" {
+		s += `,"Condition":` + cond
+	}
+	return s + `}]}`
+}
+
+type reviewCase struct {
+	name  string
+	rules Rules
+	in    string
+	codes []Code // codes of Fix's findings, in order
+	out   string // the fixed policy; "" when Fix must return its input
+}
+
+func runReviewCases(t *testing.T, cases []reviewCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := Parse([]byte(tc.in))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			fixed, fs := Fix(d, tc.rules)
+			var codes []Code
+			for _, f := range fs {
+				codes = append(codes, f.Code)
+			}
+			if diff := cmp.Diff(tc.codes, codes); diff != "" {
+				t.Errorf("codes (-want +got):\n%s\nfindings: %+v", diff, fs)
+			}
+			switch {
+			case tc.out == "" && fixed != d:
+				t.Errorf("Fix changed the policy, want it left as is:\n%s", fixed)
+			case tc.out != "":
+				if diff := cmp.Diff(tc.out, fixed.String()); diff != "" {
+					t.Errorf("fixed policy (-want +got):\n%s", diff)
+				}
+			}
+			checkInvariants(t, d, tc.rules)
+		})
+	}
+}
+
+func TestReviewPolicyVariables(t *testing.T) {
+	const userBob = `"arn:aws:iam::111122223333:user/bob"`
+	runReviewCases(t, []reviewCase{{
+		// Spec 2.8: StringEquals "${aws:username}" enforces (IAM user: SI must equal the user
+		// name). It is not a condition-conflict: bob passes with source identity "bob".
+		name:  "username variable enforces",
+		in:    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":` + userBob + `},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:SourceIdentity":"${aws:username}"}}}]}`,
+		codes: []Code{CodeMissingSetSourceIdentity},
+		out:   `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":` + userBob + `},"Action":["sts:AssumeRole","sts:SetSourceIdentity"],"Condition":{"StringEquals":{"sts:SourceIdentity":"${aws:username}"}}}]}`,
+	}, {
+		name:  "username variable under StringLike enforces",
+		in:    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":` + userBob + `},"Action":["sts:AssumeRole","sts:SetSourceIdentity"],"Condition":{"StringLike":{"sts:SourceIdentity":"${aws:username}"}}}]}`,
+		codes: nil,
+	}, {
+		// With Version 2008-10-17 "${aws:username}" is a literal, which no source identity
+		// can equal ($, { and } are outside its alphabet): a real condition-conflict.
+		name:  "variable is literal under 2008-10-17",
+		in:    `{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":` + userBob + `},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:SourceIdentity":"${aws:username}"}}}]}`,
+		codes: []Code{CodeConditionConflict},
+	}, {
+		// A Deny that refuses SIs other than the user name: whether a candidate passes depends
+		// on who calls, so the engine cannot prove the patch safe and reports the conflict
+		// (the documented "when unsure" direction: left as is, never a lockout).
+		name:  "deny on source identity other than username is reported",
+		in:    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":` + userBob + `},"Action":"sts:AssumeRole"},{"Effect":"Deny","Principal":{"AWS":` + userBob + `},"Action":"sts:SetSourceIdentity","Condition":{"StringNotEquals":{"sts:SourceIdentity":"${aws:username}"}}}]}`,
+		codes: []Code{CodeDenyConflict},
+	}})
+}
