@@ -2,6 +2,7 @@ package trustpolicy
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -284,21 +285,20 @@ func siSureAbsent(conds []condition) bool {
 	return true
 }
 
-// candidates returns source identities to try: a witness of each pattern and of each value the
+// candidates returns source identities to try: witnesses of each pattern and of each value the
 // policy compares sts:SourceIdentity with.
 func (d *Document) candidates(pats []string) []string {
-	out := make([]string, 0, len(pats)+2)
+	out := make([]string, 0, 3*len(pats)+6)
 	add := func(s string) {
 		if strings.Contains(s, "${") {
 			return
 		}
-		w := witness(s)
-		for _, o := range out {
-			if o == w {
-				return
+		for _, fill := range witnessFills {
+			w := witness(s, fill)
+			if !slices.Contains(out, w) {
+				out = append(out, w)
 			}
 		}
-		out = append(out, w)
 	}
 	for _, p := range pats {
 		add(p)
@@ -317,8 +317,13 @@ func (d *Document) candidates(pats []string) []string {
 	return out
 }
 
-// witness turns a pattern into one concrete value it matches.
-func witness(p string) string {
+// witnessFills are the texts a '*' becomes in witnesses. One filler is not enough: with
+// StringLike "*" and StringNotLike "a*" the witness "aa" fails while "zz" passes.
+var witnessFills = [...]string{"aa", "zz", "90"}
+
+// witness turns a pattern into one concrete value it matches, '*' becoming fill and '?' its
+// first character.
+func witness(p, fill string) string {
 	if !strings.ContainsAny(p, "*?") {
 		return p
 	}
@@ -326,9 +331,9 @@ func witness(p string) string {
 	for i := 0; i < len(p); i++ {
 		switch p[i] {
 		case '*':
-			b.WriteString("aa")
+			b.WriteString(fill)
 		case '?':
-			b.WriteByte('a')
+			b.WriteByte(fill[0])
 		default:
 			b.WriteByte(p[i])
 		}

@@ -86,3 +86,26 @@ func TestReviewPolicyVariables(t *testing.T) {
 		codes: []Code{CodeDenyConflict},
 	}})
 }
+
+func TestReviewConflictWitnesses(t *testing.T) {
+	runReviewCases(t, []reviewCase{{
+		// "bb" passes both conditions: not a condition-conflict (the only witness of "*" used
+		// to be "aa", which StringNotLike "a*" refuses).
+		name:  "StringNotLike a* beside StringLike *",
+		in:    stmtA(`"Action":"sts:AssumeRole"`, `{"StringLike":{"sts:SourceIdentity":"*"},"StringNotLike":{"sts:SourceIdentity":"a*"}}`),
+		codes: []Code{CodeMissingSetSourceIdentity},
+		out:   stmtA(`"Action":["sts:AssumeRole","sts:SetSourceIdentity"]`, `{"StringLike":{"sts:SourceIdentity":"*"},"StringNotLike":{"sts:SourceIdentity":"a*"}}`),
+	}, {
+		name:  "StringNotLike * beside StringLike * refuses everything",
+		in:    stmtA(`"Action":"sts:AssumeRole"`, `{"StringLike":{"sts:SourceIdentity":"*"},"StringNotLike":{"sts:SourceIdentity":"*"}}`),
+		codes: []Code{CodeConditionConflict},
+	}, {
+		// A Deny of sts:SetSourceIdentity for SIs starting with "a" leaves "zz" usable.
+		name: "deny of some values leaves others",
+		in: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":"sts:AssumeRole"},` +
+			`{"Effect":"Deny","Principal":"*","Action":"sts:SetSourceIdentity","Condition":{"StringLike":{"sts:SourceIdentity":"a*"}}}]}`,
+		codes: []Code{CodeMissingSetSourceIdentity, CodeMissingCondition},
+		out: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":["sts:AssumeRole","sts:SetSourceIdentity"],"Condition":{"StringLike":{"sts:SourceIdentity":"*"}}},` +
+			`{"Effect":"Deny","Principal":"*","Action":"sts:SetSourceIdentity","Condition":{"StringLike":{"sts:SourceIdentity":"a*"}}}]}`,
+	}})
+}
