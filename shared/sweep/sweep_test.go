@@ -116,8 +116,8 @@ func role(name, path string, policy []byte, tags map[string]string) iamrole.Role
 		ID: "AROA" + name, TrustPolicy: policy, Tags: tags}
 }
 
-// estate is one role of each kind the sweep must tell apart.
-func estate(t *testing.T) []iamrole.Role {
+// kinds is one role of each kind the sweep must tell apart.
+func kinds(t *testing.T) []iamrole.Role {
 	open := readPolicy(t, "account-root.json")
 	return []iamrole.Role{
 		role("compliant", "/", compliantPolicy(t), nil),
@@ -197,7 +197,7 @@ func TestRunDecisionsAndCalls(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(5, estate(t)...)
+			f := newFake(5, kinds(t)...)
 			s := &Sweeper{Roles: f, DryRun: tt.dryRun, Policy: guard.Policy{Mode: tt.mode, ExemptRolePatterns: []string{"/legacy/*"}}}
 			sum, got, err := run(t, s, Position{})
 			if err != nil {
