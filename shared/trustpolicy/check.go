@@ -60,7 +60,10 @@ func analyze(d *Document, r Rules) []stmtPlan {
 			if m == ModeIgnore || !st.covers(p.class.assumeAction()) {
 				continue
 			}
-			ch := change{ssi: !d.ssiCovered(i, p), cond: m == ModeRequire && !enforcing}
+			// A Deny that surely refuses p's assume request without a source identity (the
+			// "Deny ... Null sts:SourceIdentity true" pattern) enforces it as well as a condition
+			// here would: Explain lists no exposure for p then, and Check agrees.
+			ch := change{ssi: !d.ssiCovered(i, p), cond: m == ModeRequire && !enforcing && !d.surelyDeniedWithoutSI(p, p.class.assumeAction())}
 			if code, deny := d.conflict(i, p, ch.cond, r); code != "" {
 				if pl.conflict == "" || code == CodeConditionConflict {
 					pl.conflict, pl.denyIdx = code, deny

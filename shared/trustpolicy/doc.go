@@ -42,7 +42,12 @@
 //     Null "false" (every value false, string or JSON bool) on sts:SourceIdentity, the key
 //     matched case-insensitively. IfExists forms, negated operators, ForAllValues/ForAnyValue,
 //     Null "true", mixed Null values and conditions on aws:SourceIdentity (absent on a first
-//     hop) do not enforce.
+//     hop) do not enforce. A Deny does the same job when it surely names the principal (same
+//     value, its account, "*" or {"AWS":"*"}), covers its assume action and has only
+//     conditions on sts:SourceIdentity that hold when none is set (Deny "*" sts:AssumeRole
+//     Null sts:SourceIdentity "true"): such a policy already requires a source identity (the
+//     spec's 2.9 definition looks at Allow statements only, but IAM's Deny wins), so Fix adds
+//     no condition and Check, Explain and Evaluate agree.
 //
 // # What Fix does
 //

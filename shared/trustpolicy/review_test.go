@@ -109,3 +109,60 @@ func TestReviewConflictWitnesses(t *testing.T) {
 			`{"Effect":"Deny","Principal":"*","Action":"sts:SetSourceIdentity","Condition":{"StringLike":{"sts:SourceIdentity":"a*"}}}]}`,
 	}})
 }
+
+func TestReviewDenyEnforcesSourceIdentity(t *testing.T) {
+	deny := func(principal, action, cond string) string {
+		return `{"Effect":"Deny","Principal":` + principal + `,"Action":` + action + `,"Condition":` + cond + `}`
+	}
+	policy := func(allow, deny string) string {
+		return `{"Version":"2012-10-17","Statement":[` + allow + `,` + deny + `]}`
+	}
+	allowA := `{"Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":"sts:AssumeRole"}`
+	fixedA := `{"Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":["sts:AssumeRole","sts:SetSourceIdentity"]}`
+	fixedACond := `{"Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":["sts:AssumeRole","sts:SetSourceIdentity"],"Condition":{"StringLike":{"sts:SourceIdentity":"*"}}}`
+	nullTrue := `{"Null":{"sts:SourceIdentity":"true"}}`
+	runReviewCases(t, []reviewCase{{
+		// Deny sts:AssumeRole to everyone when no SI is set: the role already requires an SI
+		// (Explain lists no exposure). Only sts:SetSourceIdentity is missing.
+		name:  "deny star when null",
+		in:    policy(allowA, deny(`"*"`, `"sts:AssumeRole"`, nullTrue)),
+		codes: []Code{CodeMissingSetSourceIdentity},
+		out:   policy(fixedA, deny(`"*"`, `"sts:AssumeRole"`, nullTrue)),
+	}, {
+		name:  "deny AWS star sts:* when null",
+		in:    policy(allowA, deny(`{"AWS":"*"}`, `"sts:*"`, nullTrue)),
+		codes: []Code{CodeMissingSetSourceIdentity},
+		out:   policy(fixedA, deny(`{"AWS":"*"}`, `"sts:*"`, nullTrue)),
+	}, {
+		// A Deny naming the account applies to every principal of it.
+		name:  "deny account when null",
+		in:    policy(allowA, deny(`{"AWS":"111122223333"}`, `"sts:AssumeRole"`, nullTrue)),
+		codes: []Code{CodeMissingSetSourceIdentity},
+		out:   policy(fixedA, deny(`{"AWS":"111122223333"}`, `"sts:AssumeRole"`, nullTrue)),
+	}, {
+		name: "deny and allow both compliant",
+		in:   policy(`{"Effect":"Allow","Principal":{"AWS":`+roleA+`},"Action":["sts:AssumeRole","sts:SetSourceIdentity"]}`, deny(`"*"`, `"sts:AssumeRole"`, nullTrue)),
+	}, {
+		// An extra condition on another key (an org fence) means the Deny may not apply:
+		// the Allow statement still needs its own condition.
+		name:  "deny with another condition does not enforce",
+		in:    policy(allowA, deny(`"*"`, `"sts:AssumeRole"`, `{"Null":{"sts:SourceIdentity":"true"},"StringEquals":{"aws:PrincipalOrgID":"o-1"}}`)),
+		codes: []Code{CodeMissingSetSourceIdentity, CodeMissingCondition},
+		out:   policy(fixedACond, deny(`"*"`, `"sts:AssumeRole"`, `{"Null":{"sts:SourceIdentity":"true"},"StringEquals":{"aws:PrincipalOrgID":"o-1"}}`)),
+	}, {
+		name:  "deny of another principal does not enforce",
+		in:    policy(allowA, deny(`{"AWS":"arn:aws:iam::111122223333:role/b"}`, `"sts:AssumeRole"`, nullTrue)),
+		codes: []Code{CodeMissingSetSourceIdentity, CodeMissingCondition},
+		out:   policy(fixedACond, deny(`{"AWS":"arn:aws:iam::111122223333:role/b"}`, `"sts:AssumeRole"`, nullTrue)),
+	}, {
+		name:  "deny of another action does not enforce",
+		in:    policy(allowA, deny(`"*"`, `"sts:AssumeRoleWithSAML"`, nullTrue)),
+		codes: []Code{CodeMissingSetSourceIdentity, CodeMissingCondition},
+		out:   policy(fixedACond, deny(`"*"`, `"sts:AssumeRoleWithSAML"`, nullTrue)),
+	}, {
+		// Null "false" in a Deny refuses every SI-carrying request: a deny-conflict.
+		name:  "deny when not null conflicts",
+		in:    policy(allowA, deny(`"*"`, `"sts:AssumeRole"`, `{"Null":{"sts:SourceIdentity":"false"}}`)),
+		codes: []Code{CodeDenyConflict},
+	}})
+}
