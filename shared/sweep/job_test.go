@@ -43,7 +43,7 @@ func (b *recordingBus) Publish(_ context.Context, evs []Event) (int, error) {
 	return 0, nil
 }
 
-func openRoles(t *testing.T, n int) []iamrole.Role {
+func openRoles(t testing.TB, n int) []iamrole.Role {
 	var roles []iamrole.Role
 	for i := range n {
 		roles = append(roles, role(fmt.Sprintf("r%02d", i), "/", readPolicy(t, "account-root.json"), nil))

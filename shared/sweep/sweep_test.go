@@ -91,7 +91,7 @@ func (f *fakeRoles) UpdateTrustPolicy(_ context.Context, name string, policy []b
 	return nil
 }
 
-func readPolicy(t *testing.T, name string) []byte {
+func readPolicy(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
