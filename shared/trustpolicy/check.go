@@ -114,7 +114,8 @@ func (st *statement) enforcing() bool {
 }
 
 // ssiCovered reports whether sts:SetSourceIdentity is allowed to p whenever statement i allows
-// p to assume: by statement i itself, or by another Allow statement that names p and whose
+// p to assume: by statement i itself, or by another Allow statement that grants it to p directly
+// (grantsDirectly) and whose
 // conditions are a subset of statement i's and that grants no assume action to p (such as the
 // sibling Fix writes for a NotAction statement).
 func (d *Document) ssiCovered(i int, p principal) bool {
@@ -126,7 +127,7 @@ func (d *Document) ssiCovered(i int, p principal) bool {
 		o := &d.stmts[k]
 		// o must not grant p's assume action itself: Fix may add a condition to such a
 		// statement, and coverage must not depend on the order statements are fixed in.
-		if k == i || !o.allow || !o.covers(actSetSourceIdentity) || !o.namesAll(p) || o.covers(p.class.assumeAction()) {
+		if k == i || !o.allow || !o.covers(actSetSourceIdentity) || !o.grantsDirectly(p) || o.covers(p.class.assumeAction()) {
 			continue
 		}
 		if condSubset(o.conds, st.conds) {
@@ -144,6 +145,26 @@ func (st *statement) namesAll(p principal) bool {
 	for _, q := range st.principals {
 		if q.kind == p.kind && (q.value == p.value || q.class == classAWSAny ||
 			q.class == classAccount && p.account() != "" && q.account() == p.account()) {
+			return true
+		}
+	}
+	return false
+}
+
+// grantsDirectly reports whether an Allow statement's Principal grants its actions to every
+// caller p names by itself. Unlike a Deny (namesAll), an Allow that names an account only
+// delegates to the account's identity policies: a role named in statement i but granted
+// sts:SetSourceIdentity only through its account's principal needs that action in its own
+// permissions too (spec 3 and 7(b)), which a same-account role usually lacks because naming it
+// in the trust policy was enough to assume. So only the same principal, the same account (for an
+// account principal), {"AWS":"*"} or "*" count.
+func (st *statement) grantsDirectly(p principal) bool {
+	if st.wildcard {
+		return true
+	}
+	for _, q := range st.principals {
+		if q.kind == p.kind && (q.value == p.value || q.class == classAWSAny ||
+			q.class == classAccount && p.class == classAccount && q.account() == p.account()) {
 			return true
 		}
 	}

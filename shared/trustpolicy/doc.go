@@ -35,8 +35,12 @@
 // wildcards, case-insensitively, through Action or NotAction) is compliant when
 //
 //   - it allows sts:SetSourceIdentity itself (literally or by wildcard), or another Allow
-//     statement that names the principal, grants it no assume action and has a subset of this
-//     statement's conditions does (the sibling Fix writes for NotAction statements); and
+//     statement that names the principal directly (the same value, "*", {"AWS":"*"}, or the
+//     same account for an account principal), grants it no assume action and has a subset of
+//     this statement's conditions does (the sibling Fix writes for NotAction statements). A
+//     grant to the account principal does not cover a role or user of that account: it only
+//     delegates to their identity policies, which need not allow sts:SetSourceIdentity
+//     (spec 3, 7(b)); adding the action to the statement costs nothing; and
 //   - in require mode, it has an enforcing condition (domain spec 2.8): StringEquals,
 //     StringEqualsIgnoreCase or StringLike (no IfExists, no set qualifier, any values) or
 //     Null "false" (every value false, string or JSON bool) on sts:SourceIdentity, the key
