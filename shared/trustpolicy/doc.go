@@ -23,7 +23,9 @@
 // name that is not an IAM operator in any spelling is preserved and never counts as enforcing
 // (Evaluate treats it as not matching and flags the result Uncertain). An empty Statement array
 // is accepted (it grants nothing). Size counts Unicode code points of the compact form; that
-// counts whitespace inside strings, the conservative reading of the quota rule.
+// counts whitespace inside strings, the conservative reading of the quota rule, and escapes as
+// written (`\"` is two characters, `\u0041` six): IAM receives and counts the text, and the
+// written form is also the larger count. A fixed policy of exactly Rules.SizeLimit fits.
 //
 // # What compliant means
 //
