@@ -319,7 +319,7 @@ func (d *Document) candidates(pats []string) []string {
 		}
 		for _, fill := range witnessFills {
 			w := witness(s, fill)
-			if !slices.Contains(out, w) {
+			if validSourceIdentity(w) && !slices.Contains(out, w) {
 				out = append(out, w)
 			}
 		}
@@ -339,6 +339,23 @@ func (d *Document) candidates(pats []string) []string {
 		}
 	}
 	return out
+}
+
+// validSourceIdentity reports whether STS accepts v as a source identity (spec 1.3): 2 to 64
+// characters of [A-Za-z0-9_+=,.@-], not starting with "aws:" (which the alphabet already
+// excludes). A candidate STS would refuse proves nothing: with StringLikeIfExists "a" the only
+// value the condition admits is one no caller can send.
+func validSourceIdentity(v string) bool {
+	if len(v) < 2 || len(v) > 64 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_+=,.@-", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // witnessFills are the texts a '*' becomes in witnesses. One filler is not enough: with

@@ -123,6 +123,12 @@ func TestRulesValidate(t *testing.T) {
 		{"pattern variable", Rules{Patterns: []string{"${aws:username}"}}, false},
 		{"pattern aws prefix", Rules{Patterns: []string{"aws:x"}}, false},
 		{"pattern empty", Rules{Patterns: []string{""}}, false},
+		{"pattern one character", Rules{Patterns: []string{"a"}}, false},
+		{"pattern one wildcard character", Rules{Patterns: []string{"?"}}, false},
+		{"pattern one character and star", Rules{Patterns: []string{"a*"}}, true},
+		{"pattern two characters", Rules{Patterns: []string{"ab"}}, true},
+		{"pattern 65 characters", Rules{Patterns: []string{strings.Repeat("a", 65)}}, false},
+		{"pattern 64 characters and star", Rules{Patterns: []string{strings.Repeat("a", 64) + "*"}}, true},
 		{"federated no provider", Rules{Federated: []FederatedRule{{Mode: ModeAllow}}}, false},
 		{"federated bad mode", Rules{Federated: []FederatedRule{{Provider: "*", Mode: "on"}}}, false},
 	}

@@ -300,3 +300,22 @@ func mustParse(t *testing.T, s string) *Document {
 	}
 	return d
 }
+
+func TestReviewInvalidSourceIdentities(t *testing.T) {
+	runReviewCases(t, []reviewCase{{
+		// Today role a assumes without an SI (IfExists). The only SI the condition admits is
+		// "a", which STS refuses (2 characters at least): requiring one would lock it out.
+		name:  "IfExists on a value STS refuses",
+		in:    stmtA(`"Action":"sts:AssumeRole"`, `{"StringLikeIfExists":{"sts:SourceIdentity":"a"}}`),
+		codes: []Code{CodeConditionConflict},
+	}, {
+		name:  "IfExists on an aws: value",
+		in:    stmtA(`"Action":"sts:AssumeRole"`, `{"StringEqualsIfExists":{"sts:SourceIdentity":["aws:x","a b"]}}`),
+		codes: []Code{CodeConditionConflict},
+	}, {
+		name:  "IfExists on a valid value",
+		in:    stmtA(`"Action":"sts:AssumeRole"`, `{"StringEqualsIfExists":{"sts:SourceIdentity":["a","alice"]}}`),
+		codes: []Code{CodeMissingSetSourceIdentity, CodeMissingCondition},
+		out:   stmtA(`"Action":["sts:AssumeRole","sts:SetSourceIdentity"]`, `{"StringEqualsIfExists":{"sts:SourceIdentity":["a","alice"]},"StringLike":{"sts:SourceIdentity":"*"}}`),
+	}})
+}

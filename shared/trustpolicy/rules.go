@@ -73,14 +73,22 @@ func validPattern(p string) error {
 	if strings.HasPrefix(strings.ToLower(p), "aws:") {
 		return fmt.Errorf(`source identities may not start with "aws:"`)
 	}
+	fixed := 0 // characters every match has
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		switch {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("_+=,.@-*?", c) >= 0:
+		case strings.IndexByte("_+=,.@-?", c) >= 0:
+		case c == '*':
+			continue
 		default:
 			return fmt.Errorf("character %q is not allowed (use [A-Za-z0-9_+=,.@-] and the wildcards * and ?)", c)
 		}
+		fixed++
+	}
+	// STS accepts source identities of 2 to 64 characters (spec 1.3).
+	if fixed > 64 || fixed < 2 && !strings.Contains(p, "*") {
+		return fmt.Errorf("matches no source identity (STS accepts 2 to 64 characters)")
 	}
 	return nil
 }
