@@ -87,8 +87,13 @@
 //     sts:SourceIdentity (an org fence) blocks both alike and is no conflict; a Deny on
 //     sts:SetSourceIdentity alone, or with Null sts:SourceIdentity "false", is. A Deny that only
 //     restricts SI values (StringNotLike/StringNotEquals) is no conflict as long as one
-//     candidate value passes. Candidates are a witness of every pattern ("*" -> "aa") and every
-//     value the policy compares sts:SourceIdentity with; when unsure, it reports the conflict.
+//     candidate value passes. Candidates are witnesses of every pattern ("*" -> "aa", "zz",
+//     "90") and of every value the policy compares sts:SourceIdentity with, kept only when STS
+//     accepts them as a source identity (2-64 characters of [\w+=,.@-]); a condition with a
+//     policy variable (Version 2012-10-17) may hold for any of them. When unsure, it reports
+//     the conflict: known conservative cases are a Deny whose other conditions would exclude
+//     the principal (aws:PrincipalAccount, aws:PrincipalArn are not evaluated) and a Deny on
+//     values other than "${aws:username}".
 //   - A statement whose own conditions refuse every candidate SI (Null "true",
 //     StringNotLike "*") is a condition-conflict, left as is.
 //   - Bare "Principal":"*" admits AWS services, and no rewrite of "*" can provably exclude
