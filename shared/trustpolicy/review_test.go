@@ -1,6 +1,8 @@
 package trustpolicy
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -318,4 +320,144 @@ func TestReviewInvalidSourceIdentities(t *testing.T) {
 		codes: []Code{CodeMissingSetSourceIdentity, CodeMissingCondition},
 		out:   stmtA(`"Action":["sts:AssumeRole","sts:SetSourceIdentity"]`, `{"StringEqualsIfExists":{"sts:SourceIdentity":["a","alice"]},"StringLike":{"sts:SourceIdentity":"*"}}`),
 	}})
+}
+
+// TestReviewVerdicts pins Check's verdict (codes only) on the review's probes that needed no
+// code change.
+func TestReviewVerdicts(t *testing.T) {
+	const (
+		ssi  = CodeMissingSetSourceIdentity
+		cond = CodeMissingCondition
+	)
+	assume := `"Action":"sts:AssumeRole"`
+	both := `"Action":["sts:AssumeRole","sts:SetSourceIdentity"]`
+	two := func(a, b string) string { return `{"Version":"2012-10-17","Statement":[` + a + `,` + b + `]}` }
+	allowA := `{"Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":"sts:AssumeRole"}`
+	tests := []struct {
+		name  string
+		rules Rules
+		in    string
+		want  []Code
+	}{
+		// Action matching: case-insensitive, '*' and '?' wildcards, NotAction.
+		{"action case", Rules{}, stmtA(`"Action":"STS:assumerole"`, ""), []Code{ssi, cond}},
+		{"action sts:Assume*", Rules{}, stmtA(`"Action":"sts:Assume*"`, ""), []Code{ssi, cond}},
+		{"action * covers SetSourceIdentity", Rules{}, stmtA(`"Action":"*"`, ""), []Code{cond}},
+		{"action sts:* covers SetSourceIdentity", Rules{}, stmtA(`"Action":"sts:*"`, ""), []Code{cond}},
+		{"action ? wildcard", Rules{}, stmtA(`"Action":"sts:Assume?ole"`, ""), []Code{ssi, cond}},
+		{"action sts:Set* covers SetSourceIdentity", Rules{}, stmtA(`"Action":["sts:AssumeRole","sts:Set*"]`, `{"StringLike":{"sts:SourceIdentity":"*"}}`), nil},
+		{"action sts:AssumeRole* for role", Rules{}, stmtA(`"Action":"sts:AssumeRole*"`, ""), []Code{ssi, cond}},
+		{"NotAction excluding AssumeRole grants nothing to fix", Rules{}, stmtA(`"NotAction":"sts:AssumeRole"`, ""), nil},
+		{"NotAction excluding SetSourceIdentity", Rules{}, stmtA(`"NotAction":["sts:SetSourceIdentity"]`, ""), []Code{ssi, cond}},
+		{"NotAction sts:Set*", Rules{}, stmtA(`"NotAction":["sts:Set*"]`, ""), []Code{ssi, cond}},
+		{"NotAction iam:* covers both", Rules{}, stmtA(`"NotAction":"iam:*"`, `{"StringLike":{"sts:SourceIdentity":"*"}}`), nil},
+		// Condition forms on the key (spec 2.8).
+		{"StringLike key case", Rules{}, stmtA(both, `{"StringLike":{"STS:sourceidentity":"x*"}}`), nil},
+		{"StringEqualsIgnoreCase", Rules{}, stmtA(both, `{"StringEqualsIgnoreCase":{"sts:SourceIdentity":"ALICE"}}`), nil},
+		{"Null JSON false", Rules{}, stmtA(both, `{"Null":{"sts:SourceIdentity":false}}`), nil},
+		{"Null string false", Rules{}, stmtA(both, `{"Null":{"sts:SourceIdentity":"false"}}`), nil},
+		{"Null array false", Rules{}, stmtA(both, `{"Null":{"sts:SourceIdentity":["false"]}}`), nil},
+		{"Null false and true", Rules{}, stmtA(both, `{"Null":{"sts:SourceIdentity":["false","true"]}}`), []Code{cond}},
+		{"Null true", Rules{}, stmtA(both, `{"Null":{"sts:SourceIdentity":"true"}}`), []Code{CodeConditionConflict}},
+		{"IfExists", Rules{}, stmtA(both, `{"StringLikeIfExists":{"sts:SourceIdentity":"*"}}`), []Code{cond}},
+		{"negated", Rules{}, stmtA(both, `{"StringNotLike":{"sts:SourceIdentity":"bad*"}}`), []Code{cond}},
+		{"ForAnyValue", Rules{}, stmtA(both, `{"ForAnyValue:StringLike":{"sts:SourceIdentity":"*"}}`), []Code{cond}},
+		{"ForAllValues", Rules{}, stmtA(both, `{"ForAllValues:StringLike":{"sts:SourceIdentity":"*"}}`), []Code{cond}},
+		{"ArnLike on the key", Rules{}, stmtA(both, `{"ArnLike":{"sts:SourceIdentity":"*"}}`), []Code{cond}},
+		{"NumericEquals on the key", Rules{}, stmtA(both, `{"NumericEquals":{"sts:SourceIdentity":"10"}}`), []Code{cond}},
+		{"aws:SourceIdentity", Rules{}, stmtA(both, `{"StringLike":{"aws:SourceIdentity":"*"}}`), []Code{cond}},
+		{"enforcing and IfExists together", Rules{}, stmtA(both, `{"StringLike":{"sts:SourceIdentity":"*"},"StringEqualsIfExists":{"sts:SourceIdentity":"alice"}}`), nil},
+		{"enforcing and refusing together", Rules{}, stmtA(both, `{"StringLike":{"sts:SourceIdentity":"*"},"StringNotLike":{"sts:SourceIdentity":"*"}}`), []Code{CodeConditionConflict}},
+		{"allow mode ignores conditions", Rules{Mode: ModeAllow}, stmtA(assume, `{"StringLikeIfExists":{"sts:SourceIdentity":"*"}}`), []Code{ssi}},
+		// Deny statements (spec 2.9).
+		{"org fence", Rules{}, two(allowA, `{"Effect":"Deny","Principal":"*","Action":"sts:*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-1"}}}`), []Code{ssi, cond}},
+		{"deny SetSourceIdentity", Rules{}, two(allowA, `{"Effect":"Deny","Principal":"*","Action":"sts:SetSourceIdentity"}`), []Code{CodeDenyConflict}},
+		{"deny NotAction AssumeRole", Rules{}, two(allowA, `{"Effect":"Deny","Principal":{"AWS":"111122223333"},"NotAction":"sts:AssumeRole"}`), []Code{CodeDenyConflict}},
+		{"deny NotAction both", Rules{}, two(allowA, `{"Effect":"Deny","Principal":"*","NotAction":["sts:AssumeRole","sts:SetSourceIdentity"]}`), []Code{ssi, cond}},
+		{"deny for another account", Rules{}, two(allowA, `{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"sts:SetSourceIdentity"}`), []Code{ssi, cond}},
+		{"deny for the account in another spelling", Rules{}, two(allowA, `{"Effect":"Deny","Principal":{"AWS":"111122223333"},"Action":"sts:SetSourceIdentity"}`), []Code{CodeDenyConflict}},
+		{"deny for a session of the role", Rules{}, two(allowA, `{"Effect":"Deny","Principal":{"AWS":"arn:aws:sts::111122223333:assumed-role/a/s"},"Action":"sts:SetSourceIdentity"}`), []Code{CodeDenyConflict}},
+		{"deny for a service", Rules{}, two(allowA, `{"Effect":"Deny","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:*"}`), []Code{ssi, cond}},
+		// Principals (spec 2.4, 3).
+		{"account id", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}]}`, []Code{ssi, cond}},
+		{"aws-cn root", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws-cn:iam::111122223333:root"},"Action":"sts:AssumeRole"}]}`, []Code{ssi, cond}},
+		{"aws-us-gov role", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws-us-gov:iam::111122223333:role/x"},"Action":"sts:AssumeRole"}]}`, []Code{ssi, cond}},
+		{"unique id", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"AROAEXAMPLEEXAMPLE12"},"Action":"sts:AssumeRole"}]}`, []Code{ssi, cond, CodeUniqueIDPrincipal}},
+		{"AWS star", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`, []Code{ssi, cond}},
+		{"bare star", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}]}`, []Code{CodeWildcardPrincipal}},
+		{"bare star compliant", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":"*","Action":["sts:AssumeRole","sts:SetSourceIdentity"],"Condition":{"StringLike":{"sts:SourceIdentity":"*"}}}]}`, nil},
+		{"canonical user", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"CanonicalUser":"abc"},"Action":"sts:AssumeRole"}]}`, nil},
+		{"service only", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"Service":["ec2.amazonaws.com"]},"Action":"sts:AssumeRole"}]}`, nil},
+		{"google ignored", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"Federated":"accounts.google.com"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`, nil},
+		{"google opted in", Rules{Federated: []FederatedRule{{Provider: "accounts.google.com", Mode: ModeRequire}}}, `{"Statement":[{"Effect":"Allow","Principal":{"Federated":"accounts.google.com"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`, []Code{ssi, cond}},
+		{"cognito allow", Rules{Federated: []FederatedRule{{Provider: "cognito-identity.amazonaws.com", Mode: ModeAllow}}}, `{"Statement":[{"Effect":"Allow","Principal":{"Federated":"cognito-identity.amazonaws.com"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`, []Code{ssi}},
+		{"github opt-in does not match another provider", Rules{Federated: []FederatedRule{{Provider: "*:oidc-provider/token.actions.githubusercontent.com", Mode: ModeRequire}}}, `{"Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`, nil},
+		{"SAML provider with only AssumeRole", Rules{Federated: []FederatedRule{{Provider: "*", Mode: ModeRequire}}}, `{"Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:saml-provider/Okta"},"Action":"sts:AssumeRole"}]}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := mustParse(t, tt.in)
+			var got []Code
+			for _, f := range Check(d, tt.rules) {
+				got = append(got, f.Code)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Check codes (-want +got):\n%s", diff)
+			}
+			checkInvariants(t, d, tt.rules)
+		})
+	}
+}
+
+// TestReviewParseRejects: what IAM refuses, Parse refuses, naming the element.
+func TestReviewParseRejects(t *testing.T) {
+	ok := `"Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":"sts:AssumeRole"`
+	for _, tc := range []struct{ name, in, where string }{
+		{"version other", `{"Version":"2012-10-18","Statement":[{` + ok + `}]}`, "Version"},
+		{"statement empty object", `{"Version":"2012-10-17","Statement":{}}`, "Statement.Effect"},
+		{"sid underscore", `{"Statement":[{"Sid":"A_b",` + ok + `}]}`, "Statement[0].Sid"},
+		{"sid duplicate", `{"Statement":[{"Sid":"A",` + ok + `},{"Sid":"A",` + ok + `}]}`, "Statement[1].Sid"},
+		{"effect case", `{"Statement":[{"Effect":"allow","Principal":"*","Action":"sts:AssumeRole"}]}`, "Statement[0].Effect"},
+		{"resource", `{"Statement":[{` + ok + `,"Resource":"*"}]}`, "Statement[0].Resource"},
+		{"not resource", `{"Statement":[{` + ok + `,"NotResource":"*"}]}`, "Statement[0].NotResource"},
+		{"not principal", `{"Statement":[{"Effect":"Deny","NotPrincipal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`, "Statement[0].NotPrincipal"},
+		{"action and not action", `{"Statement":[{` + ok + `,"NotAction":"x:y"}]}`, "Statement[0].NotAction"},
+		{"missing action", `{"Statement":[{"Effect":"Allow","Principal":"*"}]}`, "Statement[0].Action"},
+		{"duplicate member", `{"Statement":[{` + ok + `,"Effect":"Allow"}]}`, "duplicate member"},
+		{"duplicate condition key in case", `{"Statement":[{` + ok + `,"Condition":{"StringLike":{"a":"1","A":"2"}}}]}`, "Statement[0].Condition.StringLike.A"},
+		{"duplicate operator through an escape", `{"Statement":[{` + ok + `,"Condition":{"StringLike":{"a":"1"},"String\u004cike":{"b":"1"}}}]}`, "duplicate member"},
+		{"operator case", `{"Statement":[{` + ok + `,"Condition":{"stringLike":{"a":"1"}}}]}`, "Statement[0].Condition.stringLike"},
+		{"principal key case", `{"Statement":[{"Effect":"Allow","Principal":{"aws":"111122223333"},"Action":"sts:AssumeRole"}]}`, "Statement[0].Principal.aws"},
+		{"empty principal array", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":[]},"Action":"sts:AssumeRole"}]}`, "Statement[0].Principal.AWS"},
+		{"character outside Latin-1", `{"Statement":[{` + ok + `,"Condition":{"StringEquals":{"a":"€"}}}]}`, "U+20AC"},
+		{"nested junk in a condition", `{"Statement":[{` + ok + `,"Condition":{"StringEquals":{"a":[[[1]]]}}}]}`, "Statement[0].Condition.StringEquals.a[0]"},
+		{"null Id", `{"Id":null,"Statement":[{` + ok + `}]}`, "Id"},
+		{"trailing garbage", `{"Statement":[{` + ok + `}]} x`, "after the top-level value"},
+		{"second document", `{"Statement":[{` + ok + `}]}{}`, "after the top-level value"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.in))
+			if err == nil || !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tc.where) {
+				t.Errorf("Parse error = %v, want ErrMalformed naming %q", err, tc.where)
+			}
+		})
+	}
+}
+
+// TestReviewRoundTrip: escapes, '/' escapes, HTML characters, Latin-1, numbers, booleans, nulls
+// and unknown members come back exactly as written; Fix keeps them too.
+func TestReviewRoundTrip(t *testing.T) {
+	in := `{"Version":"2012-10-17","Id":"\u0041\/b","Statement":[{"Sid":"","Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":"sts:AssumeRole",` +
+		`"Foo":{"a":[1,-0.5e3,null,true,{"b":[]}]},"Condition":{"StringEquals":{"x":"<&>é\"\\","y":12.50},"Bool":{"z":false}}}]}`
+	d := mustParse(t, in)
+	if got := d.String(); got != in {
+		t.Errorf("round trip:\n got %s\nwant %s", got, in)
+	}
+	fixed, _ := Fix(d, Rules{})
+	want := `{"Version":"2012-10-17","Id":"\u0041\/b","Statement":[{"Sid":"","Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":["sts:AssumeRole","sts:SetSourceIdentity"],` +
+		`"Foo":{"a":[1,-0.5e3,null,true,{"b":[]}]},"Condition":{"StringEquals":{"x":"<&>é\"\\","y":12.50},"Bool":{"z":false},"StringLike":{"sts:SourceIdentity":"*"}}}]}`
+	if diff := cmp.Diff(want, fixed.String()); diff != "" {
+		t.Errorf("fixed (-want +got):\n%s", diff)
+	}
+	checkInvariants(t, d, Rules{})
 }
