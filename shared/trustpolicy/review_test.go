@@ -461,3 +461,33 @@ func TestReviewRoundTrip(t *testing.T) {
 	}
 	checkInvariants(t, d, Rules{})
 }
+
+func TestReviewGeneratedSids(t *testing.T) {
+	const svc = `"Service":"ec2.amazonaws.com"`
+	runReviewCases(t, []reviewCase{{
+		// XSrcId is taken: the split-off statement gets XSrcId2.
+		name: "split Sid collides",
+		in: `{"Version":"2012-10-17","Statement":[{"Sid":"X","Effect":"Allow","Principal":{"AWS":` + roleA + `,` + svc + `},"Action":"sts:AssumeRole"},` +
+			`{"Sid":"XSrcId","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+		codes: []Code{CodeMissingSetSourceIdentity, CodeMissingCondition},
+		out: `{"Version":"2012-10-17","Statement":[{"Sid":"X","Effect":"Allow","Principal":{` + svc + `},"Action":"sts:AssumeRole"},` +
+			`{"Sid":"XSrcId2","Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":["sts:AssumeRole","sts:SetSourceIdentity"],"Condition":{"StringLike":{"sts:SourceIdentity":"*"}}},` +
+			`{"Sid":"XSrcId","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+	}, {
+		// Sids compare case-insensitively when generated (stricter than IAM): xtags is taken.
+		name: "tags Sid collides in another case",
+		in: `{"Version":"2012-10-17","Statement":[{"Sid":"X","Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":["sts:AssumeRole","sts:TagSession"]},` +
+			`{"Sid":"xtags","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+		codes: []Code{CodeMissingSetSourceIdentity, CodeMissingCondition},
+		out: `{"Version":"2012-10-17","Statement":[{"Sid":"X","Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":["sts:AssumeRole","sts:SetSourceIdentity"],"Condition":{"StringLike":{"sts:SourceIdentity":"*"}}},` +
+			`{"Sid":"XTags2","Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":"sts:TagSession"},` +
+			`{"Sid":"xtags","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+	}, {
+		// An empty Sid is kept as written; split-off statements get none.
+		name:  "empty Sid",
+		in:    `{"Version":"2012-10-17","Statement":[{"Sid":"","Effect":"Allow","Principal":{"AWS":` + roleA + `,` + svc + `},"Action":"sts:AssumeRole"}]}`,
+		codes: []Code{CodeMissingSetSourceIdentity, CodeMissingCondition},
+		out: `{"Version":"2012-10-17","Statement":[{"Sid":"","Effect":"Allow","Principal":{` + svc + `},"Action":"sts:AssumeRole"},` +
+			`{"Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":["sts:AssumeRole","sts:SetSourceIdentity"],"Condition":{"StringLike":{"sts:SourceIdentity":"*"}}}]}`,
+	}})
+}
