@@ -25,7 +25,9 @@ type stmtPlan struct {
 }
 
 func (p *stmtPlan) needsFix() bool {
-	if p.conflict != "" || p.wildcard {
+	// A condition-conflict concerns the whole statement; a deny-conflict only the principals
+	// the Deny may apply to (their change is cleared), so the others are still fixed.
+	if p.conflict == CodeConditionConflict || p.wildcard {
 		return false
 	}
 	for _, c := range p.changes {
@@ -69,6 +71,7 @@ func analyze(d *Document, r Rules) []stmtPlan {
 					pl.conflict, pl.denyIdx = code, deny
 				}
 				pl.blocked = append(pl.blocked, j)
+				ch = change{} // left as is
 			}
 			if pl.changes == nil {
 				pl.changes = make([]change, len(st.principals))
@@ -383,7 +386,8 @@ func witness(p, fill string) string {
 }
 
 // Check returns the reasons d is not compliant under r (nil when it is). Findings are ordered by
-// statement; a statement left alone because of a conflict reports only the conflict.
+// statement; a statement with a condition-conflict reports only that; one with a deny-conflict
+// reports it for the principals the Deny blocks, then what the other principals need.
 func Check(d *Document, r Rules) []Finding {
 	return findings(d, analyze(d, r), r)
 }
@@ -415,7 +419,10 @@ func findings(d *Document, plans []stmtPlan, r Rules) []Finding {
 				f.Message = fmt.Sprintf("%s left as is: its conditions on sts:SourceIdentity refuse every source identity matching %s, so requiring one would lock out %s", label, strings.Join(r.patterns(), ", "), who)
 			}
 			out = append(out, f)
-			continue
+			if pl.conflict == CodeConditionConflict {
+				continue
+			}
+			f = Finding{Statement: i, SID: st.sid} // the principals no Deny blocks, below
 		}
 		var ssi, cond []int
 		for j, c := range pl.changes {

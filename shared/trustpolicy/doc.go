@@ -82,8 +82,9 @@
 //     conditions use keys such as sts:ExternalId.)
 //   - Deny statements are never changed. A Deny that may apply to a principal (same value,
 //     its account, "*" or {"AWS":"*"}) and can block a request carrying an SI where it does not
-//     surely block the same principal's plain request is a deny-conflict: the Allow statement is
-//     left as is and reported. A Deny on sts:* whose conditions do not involve
+//     surely block the same principal's plain request is a deny-conflict: the principals it concerns
+//     stay in the original statement, unchanged, and are reported; the statement's other
+//     principals are split off and fixed as usual. A Deny on sts:* whose conditions do not involve
 //     sts:SourceIdentity (an org fence) blocks both alike and is no conflict; a Deny on
 //     sts:SetSourceIdentity alone, or with Null sts:SourceIdentity "false", is. A Deny that only
 //     restricts SI values (StringNotLike/StringNotEquals) is no conflict as long as one

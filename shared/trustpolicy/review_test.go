@@ -80,6 +80,11 @@ func TestReviewPolicyVariables(t *testing.T) {
 		in:    `{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":` + userBob + `},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:SourceIdentity":"${aws:username}"}}}]}`,
 		codes: []Code{CodeConditionConflict},
 	}, {
+		// No Version: variables are literal too (spec 2.1).
+		name:  "variable is literal without Version",
+		in:    `{"Statement":[{"Effect":"Allow","Principal":{"AWS":` + userBob + `},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:SourceIdentity":"${aws:username}"}}}]}`,
+		codes: []Code{CodeConditionConflict},
+	}, {
 		// A Deny that refuses SIs other than the user name: whether a candidate passes depends
 		// on who calls, so the engine cannot prove the patch safe and reports the conflict
 		// (the documented "when unsure" direction: left as is, never a lockout).
@@ -490,4 +495,28 @@ func TestReviewGeneratedSids(t *testing.T) {
 		out: `{"Version":"2012-10-17","Statement":[{"Sid":"","Effect":"Allow","Principal":{` + svc + `},"Action":"sts:AssumeRole"},` +
 			`{"Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":["sts:AssumeRole","sts:SetSourceIdentity"],"Condition":{"StringLike":{"sts:SourceIdentity":"*"}}}]}`,
 	}})
+}
+
+func TestReviewPartialDenyConflict(t *testing.T) {
+	const roleB = `"arn:aws:iam::111122223333:role/b"`
+	denyA := `{"Effect":"Deny","Principal":{"AWS":` + roleA + `},"Action":"sts:SetSourceIdentity"}`
+	runReviewCases(t, []reviewCase{{
+		// The Deny blocks role a only: a stays as is (and is reported), b is still fixed
+		// and reported (it used to vanish from the findings).
+		name:  "deny blocks one of two principals",
+		in:    `{"Version":"2012-10-17","Statement":[{"Sid":"S","Effect":"Allow","Principal":{"AWS":[` + roleA + `,` + roleB + `]},"Action":"sts:AssumeRole"},` + denyA + `]}`,
+		codes: []Code{CodeDenyConflict, CodeMissingSetSourceIdentity, CodeMissingCondition},
+		out: `{"Version":"2012-10-17","Statement":[{"Sid":"S","Effect":"Allow","Principal":{"AWS":[` + roleA + `]},"Action":"sts:AssumeRole"},` +
+			`{"Sid":"SSrcId","Effect":"Allow","Principal":{"AWS":[` + roleB + `]},"Action":["sts:AssumeRole","sts:SetSourceIdentity"],"Condition":{"StringLike":{"sts:SourceIdentity":"*"}}},` + denyA + `]}`,
+	}, {
+		name:  "deny blocks every principal",
+		in:    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":[` + roleA + `,"arn:aws:sts::111122223333:assumed-role/a/s"]},"Action":"sts:AssumeRole"},` + denyA + `]}`,
+		codes: []Code{CodeDenyConflict},
+	}})
+	d := mustParse(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":[`+roleA+`,`+roleB+`]},"Action":"sts:AssumeRole"},`+denyA+`]}`)
+	fs := Check(d, Rules{})
+	if len(fs) != 3 || cmp.Diff([]string{"AWS:arn:aws:iam::111122223333:role/a"}, fs[0].Principals) != "" ||
+		cmp.Diff([]string{"AWS:arn:aws:iam::111122223333:role/b"}, fs[1].Principals) != "" {
+		t.Errorf("findings name the wrong principals: %+v", fs)
+	}
 }
