@@ -50,6 +50,9 @@ var (
 		{"Null", "sts:SourceIdentity", `["true","false"]`},
 		{"ForAllValues:StringLike", "sts:SourceIdentity", `"*"`},
 		{"StringLike", "aws:SourceIdentity", `"*"`},
+		{"StringEquals", "sts:SourceIdentity", `"${aws:username}"`},
+		{"StringNotLike", "sts:SourceIdentity", `"a*"`},
+		{"StringLikeIfExists", "sts:SourceIdentity", `"a"`},
 	}
 	callers = []string{
 		"AWS:arn:aws:iam::111122223333:role/a",
@@ -195,7 +198,8 @@ func withSI(ctx map[string][]string, v string, chained bool) map[string][]string
 func siValues(d *Document, r Rules) []string {
 	vals := []string{"aa", "alice", "ALICE", "bob1", "alice@example.com", "bob@example.com"}
 	for _, c := range d.candidates(r.patterns()) {
-		if !slices.Contains(vals, c) {
+		// Only values STS accepts: a lockout is not avoided by an SI no caller can send.
+		if validSourceIdentity(c) && !slices.Contains(vals, c) {
 			vals = append(vals, c)
 		}
 	}
