@@ -373,6 +373,9 @@ func TestReviewVerdicts(t *testing.T) {
 		{"aws:SourceIdentity", Rules{}, stmtA(both, `{"StringLike":{"aws:SourceIdentity":"*"}}`), []Code{cond}},
 		{"enforcing and IfExists together", Rules{}, stmtA(both, `{"StringLike":{"sts:SourceIdentity":"*"},"StringEqualsIfExists":{"sts:SourceIdentity":"alice"}}`), nil},
 		{"enforcing and refusing together", Rules{}, stmtA(both, `{"StringLike":{"sts:SourceIdentity":"*"},"StringNotLike":{"sts:SourceIdentity":"*"}}`), []Code{CodeConditionConflict}},
+		{"unknown operator on the key never enforces", Rules{}, stmtA(both, `{"StringLikeish":{"sts:SourceIdentity":"*"}}`), []Code{cond}},
+		{"operator spelled through an escape", Rules{}, stmtA(both, `{"String\u004cike":{"sts:SourceIdentity":"*"}}`), nil},
+		{"key spelled through an escape", Rules{}, stmtA(both, `{"StringLike":{"sts:Source\u0049dentity":"*"}}`), nil},
 		{"allow mode ignores conditions", Rules{Mode: ModeAllow}, stmtA(assume, `{"StringLikeIfExists":{"sts:SourceIdentity":"*"}}`), []Code{ssi}},
 		// Deny statements (spec 2.9).
 		{"org fence", Rules{}, two(allowA, `{"Effect":"Deny","Principal":"*","Action":"sts:*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-1"}}}`), []Code{ssi, cond}},
