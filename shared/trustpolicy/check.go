@@ -147,11 +147,19 @@ func (st *statement) namesAll(p principal) bool {
 	}
 	for _, q := range st.principals {
 		if q.kind == p.kind && (q.value == p.value || q.class == classAWSAny ||
-			q.class == classAccount && p.account() != "" && q.account() == p.account()) {
+			q.class == classAccount && p.account() != "" && q.account() == p.account() && samePartition(p, q)) {
 			return true
 		}
 	}
 	return false
+}
+
+// samePartition: the two principal values cannot be in different partitions (a bare account id
+// has none of its own).
+func samePartition(a, b principal) bool {
+	pa, _, _, _, oka := splitARN(a.value)
+	pb, _, _, _, okb := splitARN(b.value)
+	return !oka || !okb || pa == pb
 }
 
 // grantsDirectly reports whether an Allow statement's Principal grants its actions to every

@@ -167,6 +167,12 @@ func TestReviewDenyEnforcesSourceIdentity(t *testing.T) {
 		codes: []Code{CodeMissingSetSourceIdentity, CodeMissingCondition},
 		out:   policy(fixedACond, deny(`"*"`, `"sts:AssumeRoleWithSAML"`, nullTrue)),
 	}, {
+		// arn:aws-cn:…:111122223333 is not the account role a (aws partition) belongs to.
+		name:  "deny naming the account id in another partition does not enforce",
+		in:    policy(allowA, deny(`{"AWS":"arn:aws-cn:iam::111122223333:root"}`, `"sts:AssumeRole"`, nullTrue)),
+		codes: []Code{CodeMissingSetSourceIdentity, CodeMissingCondition},
+		out:   policy(fixedACond, deny(`{"AWS":"arn:aws-cn:iam::111122223333:root"}`, `"sts:AssumeRole"`, nullTrue)),
+	}, {
 		// Null "false" in a Deny refuses every SI-carrying request: a deny-conflict.
 		name:  "deny when not null conflicts",
 		in:    policy(allowA, deny(`"*"`, `"sts:AssumeRole"`, `{"Null":{"sts:SourceIdentity":"false"}}`)),
