@@ -55,9 +55,10 @@ demo: rie
 
 # Cold start, latency, peak memory, binary size and API calls per event of the Enforce
 # function under the emulator, next to the Python + boto3 baseline.
+# BENCH_FLAGS: e.g. -n 50 -cold 30 -python=false (go run ./cmd/bench -h).
 .PHONY: bench
 bench: rie
-	$(GO) run ./cmd/bench
+	$(GO) run ./cmd/bench $(BENCH_FLAGS)
 
 # Trust-policy engine: Parse, Check, Fix and Parse+Fix+Marshal next to a plain encoding/json
 # unmarshal+marshal of the same bytes (the floor), typical 2-statement policy and a 2 KB one.

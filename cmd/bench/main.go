@@ -6,7 +6,7 @@
 // between the function and moto), next to the Python + boto3 baseline from the issue and, when
 // -python is set, a minimal Python + boto3 function measured here under the same emulator.
 //
-//	make bench           # or: go run ./cmd/bench [-n 30] [-cold 10] [-python=false]
+//	make bench           # or: go run ./cmd/bench [-n 30] [-cold 20] [-python=false]
 package main
 
 import (
@@ -22,7 +22,7 @@ import (
 func main() {
 	var opts options
 	flag.IntVar(&opts.warm, "n", 30, "warm invokes per kind (read-only, patch)")
-	flag.IntVar(&opts.cold, "cold", 10, "cold starts per kind (read-only, patch)")
+	flag.IntVar(&opts.cold, "cold", 20, "cold starts per kind (read-only, patch)")
 	flag.BoolVar(&opts.python, "python", true, "also measure the minimal Python + boto3 function (needs python3 with boto3)")
 	flag.Parse()
 	if opts.warm < 1 || opts.cold < 1 {
