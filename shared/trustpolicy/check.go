@@ -379,6 +379,9 @@ func witness(p, fill string) string {
 	if !strings.ContainsAny(p, "*?") {
 		return p
 	}
+	if p == "*" {
+		return fill // the common case, without allocating
+	}
 	var b strings.Builder
 	for i := 0; i < len(p); i++ {
 		switch p[i] {
