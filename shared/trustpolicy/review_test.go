@@ -294,6 +294,12 @@ func TestReviewSizeAtQuota(t *testing.T) {
 			checkInvariants(t, d, Rules{})
 		})
 	}
+	// A compliant policy at (or over) the quota is left alone: IAM holds it already.
+	atQuota := stmtA(`"Action":["sts:AssumeRole","sts:SetSourceIdentity"]`, `{"StringLike":{"sts:SourceIdentity":"*"},"StringEquals":{"sts:ExternalId":"`+pad+`"}}`)
+	d := mustParse(t, atQuota)
+	if fixed, fs := Fix(d, Rules{SizeLimit: d.Size() - 1}); fixed != d || len(fs) != 0 {
+		t.Errorf("compliant policy over the quota: Fix changed it or reported %+v", fs)
+	}
 	// Whitespace outside strings is not counted; inside strings it is.
 	spaced := mustParse(t, "{ \"Version\" : \"2012-10-17\",\n\t\"Statement\" : [ ] }")
 	if got, want := spaced.Size(), len(`{"Version":"2012-10-17","Statement":[]}`); got != want {
