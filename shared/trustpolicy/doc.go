@@ -53,7 +53,11 @@
 //     conditions on sts:SourceIdentity that hold when none is set (Deny "*" sts:AssumeRole
 //     Null sts:SourceIdentity "true"): such a policy already requires a source identity (the
 //     spec's 2.9 definition looks at Allow statements only, but IAM's Deny wins), so Fix adds
-//     no condition and Check, Explain and Evaluate agree.
+//     no condition and Check, Explain and Evaluate agree. (A positive condition on
+//     aws:SourceIdentity, ForAnyValue or Arn*/Numeric* on the key also refuse callers without an
+//     SI, so Explain lists no exposure for them; Check still asks for the recognised condition,
+//     as spec 2.8 says: those forms are lint findings or lock out first-hop callers, and the
+//     added condition is AND'ed, so it can only narrow access.)
 //
 // # What Fix does
 //
