@@ -56,7 +56,12 @@ Exit status: 0 policy printed, 2 unusable input or bad flags (nothing on standar
 			}
 			var left int
 			for _, f := range findings {
-				if !f.Fixed {
+				switch {
+				case f.Fixed:
+				case f.Code == trustpolicy.CodeUniqueIDPrincipal:
+					// Informational: the fix is in the output; IAM may still refuse the stale id.
+					fmt.Fprintf(std.err, "sidguard fix: note: %s\n", findingLine(f))
+				default:
 					fmt.Fprintf(std.err, "sidguard fix: not fixed: %s\n", findingLine(f))
 					left++
 				}

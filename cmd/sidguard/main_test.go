@@ -76,6 +76,7 @@ var cliCases = []cliCase{
 	{"fix-wildcard", []string{"fix", "testdata/policy-wildcard.json"}, "", exitOK},
 	{"fix-deny-conflict", []string{"fix", "testdata/policy-deny-conflict.json"}, "", exitOK},
 	{"fix-too-large", []string{"fix", "--size-limit", "150", "testdata/policy-aws.json"}, "", exitOK},
+	{"fix-deleted-principal", []string{"fix", "testdata/policy-deleted-principal.json"}, "", exitOK},
 	{"fix-saml-opted-in", []string{"fix", "--federated", "arn:aws:iam::111122223333:saml-provider/*", "testdata/policy-saml.json"}, "", exitOK},
 	{"fix-malformed", []string{"fix", "testdata/policy-malformed.json"}, "", exitUsage},
 	{"fix-not-json", []string{"fix"}, "not-json.yaml", exitUsage},
