@@ -30,8 +30,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/source-identity-guard/source-identity-guard/shared/procgroup"
 )
 
 const (
@@ -80,13 +81,9 @@ type Emulator struct {
 	// URL is the invoke endpoint: POST an event to it (or use Invoke).
 	URL string
 
-	cmd      *exec.Cmd
-	out      *logBuffer
-	client   *http.Client
-	exited   chan struct{}
-	waitErr  error
-	stopOnce sync.Once
-	stopErr  error
+	proc   *procgroup.Process
+	out    *logBuffer
+	client *http.Client
 	// runtimePID is the last bootstrap process seen; it is gone once the emulator stops.
 	mu         sync.Mutex
 	runtimePID int
@@ -168,21 +165,16 @@ func start(ctx context.Context, cfg Config) (*Emulator, error) {
 	cmd.Stdout = out
 	cmd.Stderr = out
 	// Own process group, so Stop reaches the function too; die with the parent if it is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	proc, err := procgroup.Start(cmd, stopTimeout)
+	if err != nil {
 		return nil, fmt.Errorf("start emulator %s: %w", cfg.RIE, err)
 	}
 	e := &Emulator{
 		URL:    "http://" + invokeAddr + InvokePath,
-		cmd:    cmd,
+		proc:   proc,
 		out:    out,
 		client: &http.Client{Transport: &http.Transport{DisableCompression: true}},
-		exited: make(chan struct{}),
 	}
-	go func() {
-		e.waitErr = cmd.Wait()
-		close(e.exited)
-	}()
 	if err := e.waitReady(ctx, invokeAddr); err != nil {
 		e.Stop()
 		return nil, fmt.Errorf("start emulator on %s: %w\n%s", invokeAddr, err, out.String())
@@ -203,8 +195,8 @@ func (e *Emulator) waitReady(ctx context.Context, addr string) error {
 			return nil
 		}
 		select {
-		case <-e.exited:
-			return fmt.Errorf("exited before listening: %v", e.waitErr)
+		case <-e.proc.Exited():
+			return fmt.Errorf("exited before listening: %v", e.proc.Err())
 		case <-ctx.Done():
 			return fmt.Errorf("not listening: %w", ctx.Err())
 		case <-tick.C:
@@ -315,7 +307,7 @@ func (e *Emulator) noteRuntime() {
 	if runtime.GOOS != "linux" {
 		return
 	}
-	pid := childOf(e.cmd.Process.Pid)
+	pid := childOf(e.proc.PID())
 	if pid == 0 {
 		return
 	}
@@ -356,30 +348,13 @@ func childOf(ppid int) int {
 }
 
 // Stop terminates the emulator and the function (SIGTERM to the process group, SIGKILL after a
-// grace period) and waits for the emulator to exit. It is safe to call more than once.
+// grace period) and waits for the emulator to exit; nothing of the group is left afterwards (the
+// emulator SIGKILLs its runtime on shutdown). It is safe to call more than once.
 func (e *Emulator) Stop() error {
-	e.stopOnce.Do(func() {
-		pgid := e.cmd.Process.Pid
-		select {
-		case <-e.exited:
-			return
-		default:
-		}
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-e.exited:
-		case <-time.After(stopTimeout):
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			select {
-			case <-e.exited:
-			case <-time.After(stopTimeout):
-				e.stopErr = fmt.Errorf("stop emulator (pid %d): still running after SIGKILL", pgid)
-			}
-		}
-		// The emulator SIGKILLs its runtime on shutdown; make sure nothing of the group is left.
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-	})
-	return e.stopErr
+	if err := e.proc.Stop(); err != nil {
+		return fmt.Errorf("stop emulator: %w", err)
+	}
+	return nil
 }
 
 func freePorts(n int) ([]int, error) {

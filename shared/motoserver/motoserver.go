@@ -29,11 +29,12 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/source-identity-guard/source-identity-guard/shared/procgroup"
 )
 
 // Binary is the emulator's executable, looked up on PATH.
@@ -63,12 +64,8 @@ type Server struct {
 	// URL is the endpoint, e.g. "http://127.0.0.1:41234", serving every emulated service.
 	URL string
 
-	cmd      *exec.Cmd
-	output   *tailBuffer
-	exited   chan struct{} // closed when the process has exited
-	waitErr  error         // set before exited is closed
-	stopOnce sync.Once
-	stopErr  error
+	proc   *procgroup.Process
+	output *tailBuffer
 }
 
 // Run starts moto_server on a free loopback port and waits until it answers. The caller must
@@ -106,15 +103,11 @@ func start(ctx context.Context, bin string) (*Server, error) {
 	cmd.Stdin = nil
 	cmd.Env = os.Environ()
 	// Own process group so Stop reaches any child; die with the test binary if it is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	proc, err := procgroup.Start(cmd, stopTimeout)
+	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", Binary, err)
 	}
-	s := &Server{URL: "http://" + addr, cmd: cmd, output: out, exited: make(chan struct{})}
-	go func() {
-		s.waitErr = cmd.Wait()
-		close(s.exited)
-	}()
+	s := &Server{URL: "http://" + addr, proc: proc, output: out}
 	if err := s.waitReady(ctx); err != nil {
 		s.Stop()
 		return nil, fmt.Errorf("start %s on %s: %w\n%s", Binary, addr, err, out.String())
@@ -142,8 +135,8 @@ func (s *Server) waitReady(ctx context.Context) error {
 			}
 		}
 		select {
-		case <-s.exited:
-			return fmt.Errorf("exited before becoming ready: %v", s.waitErr)
+		case <-s.proc.Exited():
+			return fmt.Errorf("exited before becoming ready: %v", s.proc.Err())
 		case <-ctx.Done():
 			return fmt.Errorf("not ready: %w", ctx.Err())
 		case <-tick.C:
@@ -154,26 +147,10 @@ func (s *Server) waitReady(ctx context.Context) error {
 // Stop terminates the server's process group (SIGTERM, then SIGKILL after a grace period) and
 // waits for it to exit. It is safe to call more than once.
 func (s *Server) Stop() error {
-	s.stopOnce.Do(func() {
-		pgid := s.cmd.Process.Pid
-		select {
-		case <-s.exited:
-			return
-		default:
-		}
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-s.exited:
-		case <-time.After(stopTimeout):
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			select {
-			case <-s.exited:
-			case <-time.After(stopTimeout):
-				s.stopErr = fmt.Errorf("stop %s (pid %d): still running after SIGKILL", Binary, pgid)
-			}
-		}
-	})
-	return s.stopErr
+	if err := s.proc.Stop(); err != nil {
+		return fmt.Errorf("stop %s: %w", Binary, err)
+	}
+	return nil
 }
 
 // Reset wipes every resource in the emulator (POST /moto-api/reset).
@@ -254,4 +231,4 @@ func (b *tailBuffer) String() string {
 }
 
 // PID returns the server's process id (also its process group id).
-func (s *Server) PID() int { return s.cmd.Process.Pid }
+func (s *Server) PID() int { return s.proc.PID() }
