@@ -22,13 +22,9 @@ Exit status: 0 compliant under --mode, 1 not compliant (findings printed), 2 unu
 		rf := addRuleFlags(fs)
 		format := addFormatFlag(fs)
 		return func(std stdio, args []string) int {
-			rules, err := rf.rules()
-			if err != nil {
-				return usageFail(std, "check", err)
-			}
-			in, err := readInput(args, std.in)
-			if err != nil {
-				return inputFail(std, "check", err)
+			rules, in, code := rf.load(std, "check", args)
+			if code != exitOK {
+				return code
 			}
 			findings := trustpolicy.Check(in.doc, rules)
 			report := checkReport{

@@ -24,13 +24,9 @@ Exit status: 0 explanation printed, 2 unusable input or bad flags.`,
 		rf := addRuleFlags(fs)
 		format := addFormatFlag(fs)
 		return func(std stdio, args []string) int {
-			rules, err := rf.rules()
-			if err != nil {
-				return usageFail(std, "explain", err)
-			}
-			in, err := readInput(args, std.in)
-			if err != nil {
-				return inputFail(std, "explain", err)
+			rules, in, code := rf.load(std, "explain", args)
+			if code != exitOK {
+				return code
 			}
 			report := explainReport{Input: in.name, Exposures: nonNil(trustpolicy.Explain(in.doc, rules))}
 			if err := report.write(std.out, *format); err != nil {

@@ -30,13 +30,9 @@ Exit status: 0 policy printed, 2 unusable input or bad flags (nothing on standar
 		rf := addRuleFlags(fs)
 		indent := fs.Bool("indent", false, "Indent the output (whitespace does not count against the size quota)")
 		return func(std stdio, args []string) int {
-			rules, err := rf.rules()
-			if err != nil {
-				return usageFail(std, "fix", err)
-			}
-			in, err := readInput(args, std.in)
-			if err != nil {
-				return inputFail(std, "fix", err)
+			rules, in, code := rf.load(std, "fix", args)
+			if code != exitOK {
+				return code
 			}
 			fixed, findings := trustpolicy.Fix(in.doc, rules)
 			out, err := fixed.MarshalJSON()

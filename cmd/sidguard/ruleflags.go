@@ -66,6 +66,21 @@ func addRuleFlags(fs *flag.FlagSet) *ruleFlags {
 }
 
 // rules builds and validates the rules the flags describe.
+// load reads the rules from the flags and the policy from args (a file, or standard input when
+// there is none or it is "-"): the first steps of check, fix and explain. On failure it reports
+// why on std.err and returns the exit status (exitUsage), else exitOK.
+func (rf *ruleFlags) load(std stdio, cmd string, args []string) (trustpolicy.Rules, input, int) {
+	rules, err := rf.rules()
+	if err != nil {
+		return trustpolicy.Rules{}, input{}, usageFail(std, cmd, err)
+	}
+	in, err := readInput(args, std.in)
+	if err != nil {
+		return trustpolicy.Rules{}, input{}, inputFail(std, cmd, err)
+	}
+	return rules, in, exitOK
+}
+
 func (rf *ruleFlags) rules() (trustpolicy.Rules, error) {
 	r := trustpolicy.Rules{
 		Mode:      rf.mode,
