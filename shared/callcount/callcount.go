@@ -11,6 +11,10 @@
 // The service is the signing name in the request's SigV4 credential scope ("iam", "events",
 // "sqs"); the operation is the query protocol's Action or the JSON protocols' X-Amz-Target.
 // Every HTTP request counts, so a call the SDK retries counts once per attempt.
+//
+// Next to shared/apicalls: callcount counts from outside, on the wire between a process and the
+// emulator, so tests and benchmarks can check a bootstrap they only run; apicalls counts inside
+// a process the SDK client belongs to (what the Sweep function and sidguard scan report).
 package callcount
 
 import (
