@@ -24,7 +24,7 @@ build-EnforceFunction:
 build-SweepFunction:
 	$(call build-lambda,SweepFunction,./functions/sweep)
 
-# The AWS Lambda Runtime Interface Emulator, pinned (same pin as shared/lambdaemu.RIEVersion;
+# The AWS Lambda Runtime Interface Emulator, pinned (same pin as shared/harness/lambdaemu.RIEVersion;
 # a test checks that they agree). Tests install it themselves when it is missing.
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 RIE_MODULE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie

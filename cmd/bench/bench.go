@@ -18,9 +18,9 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/callcount"
-	"github.com/source-identity-guard/source-identity-guard/shared/lambdaemu"
-	"github.com/source-identity-guard/source-identity-guard/shared/motoserver"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/callcount"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/lambdaemu"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
 )
 
 // The Python + boto3 remediation Lambda measured side by side under the same emulator and
@@ -113,8 +113,8 @@ func run(ctx context.Context, w io.Writer, opts options) error {
 		return err
 	}
 
-	progress("measuring the init floor: a minimal aws-lambda-go handler (shared/lambdaemu/testdata/echo) ...")
-	floorBoot, err := lambdaemu.Build(ctx, "./shared/lambdaemu/testdata/echo", filepath.Join(dir, "floor"))
+	progress("measuring the init floor: a minimal aws-lambda-go handler (shared/harness/lambdaemu/testdata/echo) ...")
+	floorBoot, err := lambdaemu.Build(ctx, "./shared/harness/lambdaemu/testdata/echo", filepath.Join(dir, "floor"))
 	if err != nil {
 		return err
 	}

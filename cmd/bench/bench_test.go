@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/lambdaemu"
-	"github.com/source-identity-guard/source-identity-guard/shared/motoserver"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/lambdaemu"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
 )
 
 // The benchmark runs end to end and reports every figure (one sample each: this checks that

@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/callcount"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/callcount"
 )
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }

@@ -20,10 +20,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/source-identity-guard/source-identity-guard/shared/apicalls"
-	"github.com/source-identity-guard/source-identity-guard/shared/estate"
 	"github.com/source-identity-guard/source-identity-guard/shared/guard"
-	"github.com/source-identity-guard/source-identity-guard/shared/lambdaemu"
-	"github.com/source-identity-guard/source-identity-guard/shared/motoserver"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/estate"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/lambdaemu"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
 	"github.com/source-identity-guard/source-identity-guard/shared/sweep"
 )
 

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/lambdaemu"
-	"github.com/source-identity-guard/source-identity-guard/shared/motoserver"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/lambdaemu"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
 )
 
 // The demo, as `make demo` runs it: every role gets the decision the README promises.

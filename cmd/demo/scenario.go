@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/source-identity-guard/source-identity-guard/shared/guard"
-	"github.com/source-identity-guard/source-identity-guard/shared/motoserver"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
 )
 
 // role is a role the demo creates in moto.

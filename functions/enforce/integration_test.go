@@ -19,9 +19,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/callcount"
 	"github.com/source-identity-guard/source-identity-guard/shared/guard"
-	"github.com/source-identity-guard/source-identity-guard/shared/motoserver"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/callcount"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
 	"github.com/source-identity-guard/source-identity-guard/shared/trustpolicy"
 )
 

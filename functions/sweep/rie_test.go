@@ -6,10 +6,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/estate"
 	"github.com/source-identity-guard/source-identity-guard/shared/guard"
-	"github.com/source-identity-guard/source-identity-guard/shared/lambdaemu"
-	"github.com/source-identity-guard/source-identity-guard/shared/motoserver"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/estate"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/lambdaemu"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
 )
 
 // TestBootstrapUnderEmulator runs the function the way outside checks do: the real bootstrap

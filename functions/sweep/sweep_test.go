@@ -21,10 +21,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/estate"
-	"github.com/source-identity-guard/source-identity-guard/shared/faultproxy"
 	"github.com/source-identity-guard/source-identity-guard/shared/guard"
-	"github.com/source-identity-guard/source-identity-guard/shared/motoserver"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/estate"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/faultproxy"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
 	"github.com/source-identity-guard/source-identity-guard/shared/sweep"
 )
 

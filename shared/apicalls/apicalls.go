@@ -4,7 +4,7 @@
 // attempt: a throttled call that the SDK retries twice counts three times. Attach it to a
 // client with config.WithAPIOptions(counter.APIOptions()) or per client through Options.APIOptions.
 //
-// Next to shared/callcount: apicalls counts inside the process that makes the calls (the Sweep
+// Next to shared/harness/callcount: apicalls counts inside the process that makes the calls (the Sweep
 // function reports its own calls, sidguard scan its own), with no extra hop and no emulator;
 // callcount counts from outside, between processes, where the caller cannot be instrumented.
 package apicalls

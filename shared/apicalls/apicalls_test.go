@@ -15,7 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/source-identity-guard/source-identity-guard/shared/apicalls"
-	"github.com/source-identity-guard/source-identity-guard/shared/faultproxy"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/faultproxy"
 )
 
 // iamBackend answers every IAM call with an empty ListRoles/ListRoleTags result.

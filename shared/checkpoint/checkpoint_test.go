@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/source-identity-guard/source-identity-guard/shared/checkpoint"
-	"github.com/source-identity-guard/source-identity-guard/shared/motoserver"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
 )
 
 func TestStoreAgainstMoto(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/motoserver"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
 )
 
 func TestMain(m *testing.M) { os.Exit(motoserver.RunTests(m)) }

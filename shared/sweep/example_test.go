@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/estate"
 	"github.com/source-identity-guard/source-identity-guard/shared/guard"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/estate"
 	"github.com/source-identity-guard/source-identity-guard/shared/iamrole"
 )
 

@@ -19,11 +19,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/callcount"
 	"github.com/source-identity-guard/source-identity-guard/shared/cloudtrail"
 	"github.com/source-identity-guard/source-identity-guard/shared/guard"
-	"github.com/source-identity-guard/source-identity-guard/shared/lambdaemu"
-	"github.com/source-identity-guard/source-identity-guard/shared/motoserver"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/callcount"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/lambdaemu"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
 )
 
 // The package under test, built as the template's build-EnforceFunction target builds it.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/lambdaemu"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/lambdaemu"
 )
 
 func TestCfnLint(t *testing.T) {

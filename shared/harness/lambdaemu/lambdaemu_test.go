@@ -9,11 +9,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/lambdaemu"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/lambdaemu"
 )
 
 func TestEmulatorRunsTheBootstrap(t *testing.T) {
-	boot := lambdaemu.BuildFunction(t, "./shared/lambdaemu/testdata/echo")
+	boot := lambdaemu.BuildFunction(t, "./shared/harness/lambdaemu/testdata/echo")
 	emu := lambdaemu.Start(t, lambdaemu.Config{Bootstrap: boot, Env: []string{"GREETING=hello"}})
 	ctx := context.Background()
 
@@ -61,7 +61,7 @@ func TestEmulatorRunsTheBootstrap(t *testing.T) {
 }
 
 func TestEmulatorReportsHandlerErrors(t *testing.T) {
-	boot := lambdaemu.BuildFunction(t, "./shared/lambdaemu/testdata/echo")
+	boot := lambdaemu.BuildFunction(t, "./shared/harness/lambdaemu/testdata/echo")
 	emu := lambdaemu.Start(t, lambdaemu.Config{Bootstrap: boot})
 	inv, err := emu.Invoke(context.Background(), []byte(`{"fail":true}`))
 	if err != nil {
@@ -80,7 +80,7 @@ func TestEmulatorReportsHandlerErrors(t *testing.T) {
 
 func TestFunctionDoesNotInheritTheCallersEnvironment(t *testing.T) {
 	t.Setenv("GREETING", "from the caller")
-	boot := lambdaemu.BuildFunction(t, "./shared/lambdaemu/testdata/echo")
+	boot := lambdaemu.BuildFunction(t, "./shared/harness/lambdaemu/testdata/echo")
 	emu := lambdaemu.Start(t, lambdaemu.Config{Bootstrap: boot})
 	inv, err := emu.Invoke(context.Background(), []byte(`{}`))
 	if err != nil {
@@ -96,7 +96,7 @@ func TestFunctionDoesNotInheritTheCallersEnvironment(t *testing.T) {
 }
 
 func TestEmulatorReportsFunctionsThatCannotStart(t *testing.T) {
-	boot := lambdaemu.BuildFunction(t, "./shared/lambdaemu/testdata/echo")
+	boot := lambdaemu.BuildFunction(t, "./shared/harness/lambdaemu/testdata/echo")
 	emu := lambdaemu.Start(t, lambdaemu.Config{Bootstrap: boot, Env: []string{"EXIT_AT_START=3"}})
 	inv, err := emu.Invoke(context.Background(), []byte(`{}`))
 	if err != nil {

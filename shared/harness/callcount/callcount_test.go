@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/callcount"
-	"github.com/source-identity-guard/source-identity-guard/shared/motoserver"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/callcount"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
 )
 
 func TestCountsCallsByServiceAndOperation(t *testing.T) {

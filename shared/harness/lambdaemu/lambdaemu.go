@@ -32,7 +32,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/procgroup"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/procgroup"
 )
 
 const (

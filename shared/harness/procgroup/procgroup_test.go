@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/procgroup"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/procgroup"
 )
 
 const grace = 300 * time.Millisecond

@@ -34,7 +34,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/procgroup"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/procgroup"
 )
 
 // Binary is the emulator's executable, looked up on PATH.

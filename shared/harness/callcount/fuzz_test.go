@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/callcount"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/callcount"
 )
 
 // Call never fails or panics on what it reads, names the call "service.operation", and leaves

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/lambdaemu"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/lambdaemu"
 )
 
 // Build a function as the template deploys it and run it under the emulator (the demo and the

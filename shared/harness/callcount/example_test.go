@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/callcount"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/callcount"
 )
 
 func ExampleCall() {
