@@ -24,7 +24,7 @@ import (
 )
 
 // The Python + boto3 remediation Lambda measured side by side under the same emulator and
-// moto_server (figures from the issue).
+// moto_server (the reference figures the project set as its targets).
 var baseline = figures{
 	init: 211 * time.Millisecond, first: 232 * time.Millisecond,
 	warmRead: 6500 * time.Microsecond, warmPatch: 13800 * time.Microsecond, peakRSS: 48 << 20,

@@ -3,7 +3,7 @@
 // 127.0.0.1. It prints cold start (the emulator's INIT REPORT), first-invoke and warm latencies
 // (client wall time, medians), the function process's peak RSS (VmHWM), the size of the stripped
 // arm64 bootstrap `sam build` deploys, and the AWS calls each event costs (counted by a proxy
-// between the function and moto), next to the Python + boto3 baseline from the issue and, when
+// between the function and moto), next to the Python + boto3 reference figures the project set as targets and, when
 // -python is set, a minimal Python + boto3 function measured here under the same emulator.
 //
 //	make bench           # or: go run ./cmd/bench [-n 30] [-cold 20] [-python=false]

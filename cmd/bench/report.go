@@ -42,7 +42,7 @@ func report(w io.Writer, opts options, ours figures, py *figures, pyNote string,
 	fmt.Fprintf(w, "load average before/after: %s / %s (other processes on the machine skew every figure)\n\n", opts.loadBefore, loadAverage())
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	header := "METRIC\tGO BOOTSTRAP\tmin..max\tBASELINE (issue)\tRATIO\tTARGET\t"
+	header := "METRIC\tGO BOOTSTRAP\tmin..max\tPYTHON REFERENCE\tRATIO\tTARGET\t"
 	if py != nil {
 		header += "PYTHON HERE\tRATIO TO IT\t"
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestREADMEExample replays the "sidguard on the command line" section of README.md, so the
+// TestREADMEExample replays the "sidguard on the command line" section of docs/cli.md, so the
 // outputs pasted there stay what sidguard prints. The first json block is trust.json; every
 // "$ sidguard …" line of a console block is run and compared with the lines under it.
 // "aws iam get-role … | sidguard …" is fed the role as the AWS CLI prints it (the document
@@ -24,7 +24,7 @@ func TestREADMEExample(t *testing.T) {
 	section := string(readme)
 	i := strings.Index(section, "\n## sidguard on the command line")
 	if i < 0 {
-		t.Skip(`README.md has no "sidguard on the command line" section`)
+		t.Fatalf(`%s has no "sidguard on the command line" section`, readmePath)
 	}
 	section = section[i+1:]
 	if j := strings.Index(section, "\n## "); j >= 0 {
@@ -103,7 +103,7 @@ func TestREADMEExample(t *testing.T) {
 	}
 }
 
-var readmePath = filepath.Join("..", "..", "README.md")
+var readmePath = filepath.Join("..", "..", "docs", "cli.md")
 
 type fenced struct{ lang, text string }
 
