@@ -18,20 +18,19 @@
 package callcount
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/awsrequest"
 )
 
 // Proxy is a running counting proxy.
@@ -113,42 +112,17 @@ func (p *Proxy) Close() error {
 	return p.closeErr
 }
 
-var scope = regexp.MustCompile(`Credential=[^/,]+/[^/]+/[^/]+/([^/]+)/aws4_request`)
-
 // Call names the AWS API call r makes: "service.Operation", with "?" for a part that cannot be
 // told (an unsigned request, a REST protocol). It reads the body and puts it back.
 func Call(r *http.Request) string {
-	service := "?"
-	if m := scope.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
-		service = m[1]
+	service, op := awsrequest.Service(r), awsrequest.Operation(r)
+	if service == "" {
+		service = "?"
 	}
-	return service + "." + operation(r)
-}
-
-func operation(r *http.Request) string {
-	if t := r.Header.Get("X-Amz-Target"); t != "" { // awsJson: "AWSEvents.PutEvents"
-		if i := strings.LastIndexByte(t, '.'); i >= 0 {
-			return t[i+1:]
-		}
-		return t
+	if op == "" {
+		op = "?"
 	}
-	if r.Body == nil || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		if a := r.URL.Query().Get("Action"); a != "" {
-			return a
-		}
-		return "?"
-	}
-	body, err := io.ReadAll(r.Body)
-	r.Body.Close()
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if err != nil {
-		return "?"
-	}
-	v, err := url.ParseQuery(string(body))
-	if err != nil || v.Get("Action") == "" {
-		return "?"
-	}
-	return v.Get("Action")
+	return service + "." + op
 }
 
 // Format renders counts as "a=1 b=2" in key order, for logs and reports.

@@ -15,10 +15,11 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"regexp"
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/awsrequest"
 )
 
 // Options configure the proxy.
@@ -78,19 +79,14 @@ func (p *Proxy) Close() error {
 	return err
 }
 
-var scopeService = regexp.MustCompile(`Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request`)
-
 func (p *Proxy) handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		service := ""
-		if m := scopeService.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
-			service = m[1]
-		}
+		service := awsrequest.Service(r)
 		if p.opts.Every <= 0 || !slices.Contains(p.opts.Services, service) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if len(p.opts.Operations) > 0 && !slices.Contains(p.opts.Operations, operation(r)) {
+		if len(p.opts.Operations) > 0 && !slices.Contains(p.opts.Operations, awsrequest.Operation(r)) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -101,30 +97,6 @@ func (p *Proxy) handler(next http.Handler) http.Handler {
 		p.throttled.Add(1)
 		writeThrottle(w, r)
 	})
-}
-
-// operation reads the API operation without consuming the body the emulator needs.
-func operation(r *http.Request) string {
-	if t := r.Header.Get("X-Amz-Target"); t != "" {
-		for i := len(t) - 1; i >= 0; i-- {
-			if t[i] == '.' {
-				return t[i+1:]
-			}
-		}
-		return t
-	}
-	if r.Body == nil {
-		return ""
-	}
-	body, err := readAllAndRestore(r)
-	if err != nil {
-		return ""
-	}
-	v, err := url.ParseQuery(string(body))
-	if err != nil {
-		return ""
-	}
-	return v.Get("Action")
 }
 
 // writeThrottle answers in the wire format of the request's protocol: the awsJson protocols
