@@ -12,9 +12,6 @@ package apicalls
 import (
 	"context"
 	"maps"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -56,35 +53,4 @@ func (c *Counter) Snapshot() map[string]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return maps.Clone(c.counts)
-}
-
-// Total is the sum of all counts.
-func (c *Counter) Total() int {
-	n := 0
-	for _, v := range c.Snapshot() {
-		n += v
-	}
-	return n
-}
-
-// Reset forgets every count.
-func (c *Counter) Reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.counts = nil
-}
-
-// String lists the counts as "IAM.ListRoles=5 IAM.ListRoleTags=12", sorted by name.
-func (c *Counter) String() string {
-	m := c.Snapshot()
-	var b strings.Builder
-	for i, k := range slices.Sorted(maps.Keys(m)) {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(strconv.Itoa(m[k]))
-	}
-	return b.String()
 }

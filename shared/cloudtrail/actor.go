@@ -8,7 +8,7 @@ import (
 // ActorType is CloudTrail's userIdentity.type. Values not listed here are kept as they are.
 type ActorType string
 
-// userIdentity types documented by CloudTrail (domain-spec 5.5).
+// userIdentity types documented by CloudTrail (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html).
 const (
 	ActorRoot               ActorType = "Root"
 	ActorIAMUser            ActorType = "IAMUser"

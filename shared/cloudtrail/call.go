@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// Envelope and record values of the events this package accepts (domain-spec 5.2).
+// Envelope and record values of the events this package accepts (https://docs.aws.amazon.com/eventbridge/latest/ref/events-structure.html and https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html).
 const (
 	Source      = "aws.iam"
 	DetailType  = "AWS API Call via CloudTrail"
@@ -56,15 +56,6 @@ type Call struct {
 
 // Failed reports whether the call failed (CloudTrail set errorCode), so it changed nothing.
 func (c Call) Failed() bool { return c.ErrorCode != "" }
-
-// String summarises the call for logs.
-func (c Call) String() string {
-	s := fmt.Sprintf("%s %q by %s", c.EventName, c.RoleName, c.Actor)
-	if c.Failed() {
-		s += " failed: " + c.ErrorCode
-	}
-	return s
-}
 
 // ParseJSON decodes an EventBridge event from its JSON text (what `sam local invoke -e` and
 // the events/ samples hold) and then behaves like [Parse].
@@ -189,7 +180,7 @@ func (c *Call) decodeResponse(raw json.RawMessage) {
 	c.RolePath = first(c.RolePath, r.Role.Path)
 }
 
-// record is the part of a CloudTrail record this package reads (domain-spec 5.4).
+// record is the part of a CloudTrail record this package reads (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html).
 type record struct {
 	EventSource        string          `json:"eventSource"`
 	EventName          string          `json:"eventName"`
