@@ -1,43 +1,6 @@
 package main
 
-// lineDiff returns a line diff of a and b: common lines prefixed "  ", removed "- ", added "+ ".
-// Longest common subsequence; trust policies are a few dozen lines.
-func lineDiff(a, b []string) []string {
-	n, m := len(a), len(b)
-	lcs := make([][]int, n+1)
-	for i := range lcs {
-		lcs[i] = make([]int, m+1)
-	}
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	var out []string
-	i, j := 0, 0
-	for i < n && j < m {
-		switch {
-		case a[i] == b[j]:
-			out = append(out, "  "+a[i])
-			i++
-			j++
-		case lcs[i+1][j] >= lcs[i][j+1]:
-			out = append(out, "- "+a[i])
-			i++
-		default:
-			out = append(out, "+ "+b[j])
-			j++
-		}
-	}
-	for ; i < n; i++ {
-		out = append(out, "- "+a[i])
-	}
-	for ; j < m; j++ {
-		out = append(out, "+ "+b[j])
-	}
-	return out
-}
+import "github.com/source-identity-guard/source-identity-guard/shared/linediff"
+
+// lineDiff is the before/after diff the demo prints.
+func lineDiff(a, b []string) []string { return linediff.Lines(a, b) }
