@@ -285,7 +285,7 @@ func (st *statement) mayName(p principal) bool {
 
 func matchesAny(pats []string, v string) bool {
 	for _, p := range pats {
-		if wildMatch(p, v, false) {
+		if Match(p, v) {
 			return true
 		}
 	}

@@ -377,7 +377,7 @@ func matchValue(info opInfo, pv, v string) bool {
 	case famStringIgnoreCase:
 		return strings.EqualFold(pv, v)
 	case famStringLike, famArn:
-		return wildMatch(pv, v, false)
+		return Match(pv, v)
 	case famBool:
 		return strings.EqualFold(pv, v)
 	case famNumeric:
