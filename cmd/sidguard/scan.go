@@ -107,11 +107,11 @@ Exit status: 0 every role compliant, exempt or fixed; 1 non-compliant roles rema
 			}
 			return nil
 		})
-		fs.Func("size-limit", fmt.Sprintf("Trust-policy length quota of `N` characters. Default %d, at most %d",
-			trustpolicy.DefaultSizeLimit, trustpolicy.MaxSizeLimit), func(s string) error {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < trustpolicy.DefaultSizeLimit || n > trustpolicy.MaxSizeLimit {
-				return fmt.Errorf("want a number of characters from %d to %d", trustpolicy.DefaultSizeLimit, trustpolicy.MaxSizeLimit)
+		fs.Func("size-limit", fmt.Sprintf("Trust-policy length quota of `N` characters. Default %d, from %d to %d",
+			trustpolicy.DefaultSizeLimit, trustpolicy.MinSizeLimit, trustpolicy.MaxSizeLimit), func(s string) error {
+			n, err := parseSizeLimit(s)
+			if err != nil {
+				return err
 			}
 			o.sizeLimit = n
 			return nil

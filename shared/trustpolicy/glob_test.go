@@ -36,7 +36,7 @@ func TestMatch(t *testing.T) {
 		{"*?", "é", true},
 		{"é*", "éa", true},
 		{"a*a*a*a*a*b", strings.Repeat("a", 40), false}, // backtracking stays linear-ish
-		{`\*`, "*", false},                              // no escapes: '\' is a literal
+		{`\*`, "*", false}, // no escapes: '\' is a literal
 		{`\*`, `\x`, true},
 	} {
 		if got := Match(tt.pattern, tt.s); got != tt.want {
