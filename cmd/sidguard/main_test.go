@@ -63,6 +63,11 @@ var cliCases = []cliCase{
 	{"check-unknown-flag", []string{"check", "--strict", "testdata/policy-aws.json"}, "", exitUsage},
 	{"check-two-files", []string{"check", "testdata/policy-aws.json", "testdata/policy-compliant.json"}, "", exitUsage},
 	{"check-help", []string{"check", "--help"}, "", exitOK},
+	{"check-partial-wildcard", []string{"check", "testdata/policy-partial-wildcard.json"}, "", exitUsage},
+	{"check-any-account", []string{"check", "testdata/policy-any-account.json"}, "", exitFindings},
+	{"check-wildcard-notaction", []string{"check", "testdata/policy-wildcard-notaction.json"}, "", exitFindings},
+	{"check-too-large", []string{"check", "testdata/policy-near-quota.json"}, "", exitFindings},
+	{"check-too-large-json", []string{"check", "--format", "json", "testdata/policy-near-quota.json"}, "", exitFindings},
 
 	// fix: exit 0 (the printed policy is compliant), 1 (partly fixed or refused: findings for a
 	// person remain; the policy is still printed), 2 (nothing on stdout)
@@ -79,6 +84,8 @@ var cliCases = []cliCase{
 	{"fix-too-large", []string{"fix", "testdata/policy-near-quota.json"}, "", exitFindings},
 	{"fix-deleted-principal", []string{"fix", "testdata/policy-deleted-principal.json"}, "", exitOK},
 	{"fix-saml-opted-in", []string{"fix", "--federated", "arn:aws:iam::111122223333:saml-provider/*", "testdata/policy-saml.json"}, "", exitOK},
+	{"fix-any-account", []string{"fix", "testdata/policy-any-account.json"}, "", exitOK},
+	{"fix-partial-wildcard", []string{"fix", "testdata/policy-partial-wildcard.json"}, "", exitUsage},
 	{"fix-malformed", []string{"fix", "testdata/policy-malformed.json"}, "", exitUsage},
 	{"fix-not-json", []string{"fix"}, "not-json.yaml", exitUsage},
 	{"fix-bad-mode", []string{"fix", "--mode", "audit", "testdata/policy-aws.json"}, "", exitUsage},
@@ -91,6 +98,9 @@ var cliCases = []cliCase{
 	{"explain-saml", []string{"explain", "testdata/policy-saml.json"}, "", exitOK},
 	{"explain-stdin", []string{"explain", "-"}, "get-role-raw.json", exitOK},
 	{"explain-malformed", []string{"explain", "testdata/policy-malformed.json"}, "", exitUsage},
+	{"explain-any-account", []string{"explain", "testdata/policy-any-account.json"}, "", exitOK},
+	{"explain-any-account-json", []string{"explain", "--format", "json", "testdata/policy-any-account.json"}, "", exitOK},
+	{"explain-wildcard-notaction", []string{"explain", "testdata/policy-wildcard-notaction.json"}, "", exitOK},
 
 	// top level
 	{"no-args", nil, "", exitUsage},
