@@ -37,7 +37,11 @@ func TestBinaryExitCodes(t *testing.T) {
 		{[]string{"check", "testdata/policy-malformed.json"}, nil, 2, false},
 		{[]string{"check", "--mode", "maybe"}, policy, 2, false},
 		{[]string{"fix", "-"}, policy, 0, true},
+		{[]string{"fix", "testdata/policy-wildcard.json"}, nil, 1, true}, // printed, needs a person
+		{[]string{"fix", "testdata/policy-near-quota.json"}, nil, 1, true},
 		{[]string{"fix", "testdata/not-json.yaml"}, nil, 2, false},
+		{[]string{"check", "testdata/policy-partial-wildcard.json"}, nil, 2, false}, // IAM rejects role/ci-*
+		{[]string{"fix", "testdata/policy-partial-wildcard.json"}, nil, 2, false},
 		{[]string{"explain"}, policy, 0, true},
 		{[]string{"scan-all"}, nil, 2, false},
 		{[]string{"--version"}, nil, 0, true},

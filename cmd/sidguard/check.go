@@ -13,7 +13,9 @@ var checkCommand = &command{
 	summary: "report whether a trust policy makes callers set a source identity",
 	help: `Checks the trust policy in FILE (standard input when FILE is "-" or absent) against the
 rules and prints one line per finding and a summary line (--format text), or a JSON object
-{"input", "compliant", "mode", "findings"} (--format json).
+{"input", "compliant", "mode", "findings"} (--format json). Notes (informational findings,
+e.g. any-aws-account: the role trusts every AWS account) are printed but do not make the
+policy non-compliant. A fix "sidguard fix" would refuse (too-large) is reported as such.
 
 Exit status: 0 compliant under --mode, 1 not compliant (findings printed), 2 unusable input
 (unreadable file, not JSON, malformed policy, bad flags).`,
@@ -29,7 +31,7 @@ Exit status: 0 compliant under --mode, 1 not compliant (findings printed), 2 unu
 			findings := trustpolicy.Check(in.doc, rules)
 			report := checkReport{
 				Input:     in.name,
-				Compliant: len(findings) == 0,
+				Compliant: trustpolicy.Compliant(findings), // informational notes do not count
 				Mode:      rf.mode,
 				Findings:  nonNil(findings),
 			}

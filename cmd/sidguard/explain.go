@@ -16,7 +16,8 @@ var explainCommand = &command{
 	help: `Lists, for the trust policy in FILE (standard input when FILE is "-" or absent), every
 principal that can assume the role without setting a source identity: who it is, which
 statement lets it in, which assume actions it can call, and why no source identity is needed,
-in plain words. The rule flags say what the guard would do about each principal.
+in plain words. The rule flags say what the guard would do about each principal. Notes
+follow (e.g. any-aws-account: the role trusts every AWS account).
 
 Exit status: 0 explanation printed, 2 unusable input or bad flags.`,
 	maxArgs: 1,
@@ -28,7 +29,12 @@ Exit status: 0 explanation printed, 2 unusable input or bad flags.`,
 			if code != exitOK {
 				return code
 			}
-			report := explainReport{Input: in.name, Exposures: nonNil(trustpolicy.Explain(in.doc, rules))}
+			report := explainReport{Input: in.name, Exposures: nonNil(trustpolicy.Explain(in.doc, rules)), Notes: []trustpolicy.Finding{}}
+			for _, f := range trustpolicy.Check(in.doc, rules) {
+				if f.Code.Informational() {
+					report.Notes = append(report.Notes, f)
+				}
+			}
 			if err := report.write(std.out, *format); err != nil {
 				fmt.Fprintf(std.err, "sidguard explain: write output: %v\n", err)
 				return exitUsage
@@ -42,6 +48,7 @@ Exit status: 0 explanation printed, 2 unusable input or bad flags.`,
 type explainReport struct {
 	Input     string                 `json:"input"`
 	Exposures []trustpolicy.Exposure `json:"exposures"`
+	Notes     []trustpolicy.Finding  `json:"notes"` // informational findings, e.g. any-aws-account
 }
 
 func (r explainReport) write(w io.Writer, format string) error {
@@ -62,6 +69,9 @@ func (r explainReport) write(w io.Writer, format string) error {
 		fmt.Fprintf(&b, "  can call:   %s\n", strings.Join(e.Actions, ", "))
 		fmt.Fprintf(&b, "  why:        %s\n", e.Reason)
 		fmt.Fprintf(&b, "  the rules:  %s\n", rulesSay(e.Mode))
+	}
+	for _, f := range r.Notes {
+		fmt.Fprintf(&b, "\nnote: %s\n", findingLine(f))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

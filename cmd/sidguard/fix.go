@@ -22,9 +22,14 @@ that needs nothing is printed unchanged (re-serialised). Feed the result to
 
 Findings the fix cannot resolve (a wildcard principal, a Deny on sts:SetSourceIdentity, a
 result over --size-limit, ...) are listed on standard error; the policy printed is then
-unchanged or only partly fixed, and the exit status is still 0.
+unchanged or only partly fixed. Notes (e.g. a role that trusts any AWS account) go to standard
+error too and do not change the exit status.
 
-Exit status: 0 policy printed, 2 unusable input or bad flags (nothing on standard output).`,
+Exit status, the one "sidguard check" would give on the policy printed: 0 it is compliant
+under --mode, 1 findings that need a person remain (the policy is still printed), 2 unusable
+input or bad flags (nothing on standard output). So
+  sidguard fix p.json > fixed.json && aws iam update-assume-role-policy ...
+writes only a compliant policy.`,
 	maxArgs: 1,
 	setup: func(fs *flag.FlagSet) func(stdio, []string) int {
 		rf := addRuleFlags(fs)
@@ -54,8 +59,8 @@ Exit status: 0 policy printed, 2 unusable input or bad flags (nothing on standar
 			for _, f := range findings {
 				switch {
 				case f.Fixed:
-				case f.Code == trustpolicy.CodeUniqueIDPrincipal:
-					// Informational: the fix is in the output; IAM may still refuse the stale id.
+				case f.Code.Informational():
+					// The fix is in the output; e.g. IAM may still refuse a deleted principal's id.
 					fmt.Fprintf(std.err, "sidguard fix: note: %s\n", findingLine(f))
 				default:
 					fmt.Fprintf(std.err, "sidguard fix: not fixed: %s\n", findingLine(f))
@@ -68,6 +73,10 @@ Exit status: 0 policy printed, 2 unusable input or bad flags (nothing on standar
 					what = "unchanged"
 				}
 				fmt.Fprintf(std.err, "sidguard fix: %s: %s left for a person; the policy printed is %s\n", in.name, plural(left, "finding"), what)
+			}
+			// Exit as check would on the printed policy: one verdict, computed by the engine.
+			if !trustpolicy.Compliant(trustpolicy.Check(fixed, rules)) {
+				return exitFindings
 			}
 			return exitOK
 		}

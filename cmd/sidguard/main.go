@@ -2,7 +2,7 @@
 // the policy force callers to set an STS source identity, and if not, what would make it do so.
 //
 //	sidguard check   [flags] [FILE|-]   exit 0 compliant, 1 not compliant, 2 unusable input
-//	sidguard fix     [flags] [FILE|-]   print the fixed policy
+//	sidguard fix     [flags] [FILE|-]   print the fixed policy; exit as check would on it
 //	sidguard explain [flags] [FILE|-]   who can assume the role without a source identity
 //	sidguard scan    [flags]            judge every role of an AWS account (as the sweep does)
 //
@@ -21,7 +21,7 @@ import (
 // Exit codes shared by every subcommand.
 const (
 	exitOK       = 0 // success; for check: compliant
-	exitFindings = 1 // check: not compliant
+	exitFindings = 1 // check: not compliant; fix: the printed policy is not compliant
 	exitUsage    = 2 // unusable input, bad flags, unknown subcommand
 )
 
@@ -104,8 +104,9 @@ Input (FILE, or standard input when FILE is "-" or absent) is one of:
 Example:
   aws iam get-role --role-name app-deployer | sidguard check
 
-Run "sidguard help <subcommand>" for its flags. Exit codes: 0 success (check: compliant),
-1 check found the policy not compliant, 2 unusable input or bad usage.
+Run "sidguard help <subcommand>" for its flags. Exit codes: 0 success (check: compliant;
+fix: the policy printed is compliant), 1 not compliant (check: the input; fix: the policy
+printed still needs a person; scan: roles remain), 2 unusable input, bad usage or a failed scan.
 `)
 	io.WriteString(w, b.String())
 }

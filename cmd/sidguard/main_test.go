@@ -63,8 +63,14 @@ var cliCases = []cliCase{
 	{"check-unknown-flag", []string{"check", "--strict", "testdata/policy-aws.json"}, "", exitUsage},
 	{"check-two-files", []string{"check", "testdata/policy-aws.json", "testdata/policy-compliant.json"}, "", exitUsage},
 	{"check-help", []string{"check", "--help"}, "", exitOK},
+	{"check-partial-wildcard", []string{"check", "testdata/policy-partial-wildcard.json"}, "", exitUsage},
+	{"check-any-account", []string{"check", "testdata/policy-any-account.json"}, "", exitFindings},
+	{"check-wildcard-notaction", []string{"check", "testdata/policy-wildcard-notaction.json"}, "", exitFindings},
+	{"check-too-large", []string{"check", "testdata/policy-near-quota.json"}, "", exitFindings},
+	{"check-too-large-json", []string{"check", "--format", "json", "testdata/policy-near-quota.json"}, "", exitFindings},
 
-	// fix: exit 0 (fixed, unchanged, partly fixed, refused), 2 (nothing on stdout)
+	// fix: exit 0 (the printed policy is compliant), 1 (partly fixed or refused: findings for a
+	// person remain; the policy is still printed), 2 (nothing on stdout)
 	{"fix-aws", []string{"fix", "testdata/policy-aws.json"}, "", exitOK},
 	{"fix-aws-allow", []string{"fix", "--mode", "allow", "testdata/policy-aws.json"}, "", exitOK},
 	{"fix-aws-indent", []string{"fix", "testdata/policy-aws.json", "--indent"}, "", exitOK},
@@ -73,11 +79,13 @@ var cliCases = []cliCase{
 	{"fix-compliant", []string{"fix", "testdata/policy-compliant.json"}, "", exitOK},
 	{"fix-html-chars", []string{"fix", "testdata/policy-html-chars.json"}, "", exitOK},
 	{"fix-stdin-get-role", []string{"fix"}, "get-role-encoded.json", exitOK},
-	{"fix-wildcard", []string{"fix", "testdata/policy-wildcard.json"}, "", exitOK},
-	{"fix-deny-conflict", []string{"fix", "testdata/policy-deny-conflict.json"}, "", exitOK},
-	{"fix-too-large", []string{"fix", "--size-limit", "150", "testdata/policy-aws.json"}, "", exitOK},
+	{"fix-wildcard", []string{"fix", "testdata/policy-wildcard.json"}, "", exitFindings},
+	{"fix-deny-conflict", []string{"fix", "testdata/policy-deny-conflict.json"}, "", exitFindings},
+	{"fix-too-large", []string{"fix", "testdata/policy-near-quota.json"}, "", exitFindings},
 	{"fix-deleted-principal", []string{"fix", "testdata/policy-deleted-principal.json"}, "", exitOK},
 	{"fix-saml-opted-in", []string{"fix", "--federated", "arn:aws:iam::111122223333:saml-provider/*", "testdata/policy-saml.json"}, "", exitOK},
+	{"fix-any-account", []string{"fix", "testdata/policy-any-account.json"}, "", exitOK},
+	{"fix-partial-wildcard", []string{"fix", "testdata/policy-partial-wildcard.json"}, "", exitUsage},
 	{"fix-malformed", []string{"fix", "testdata/policy-malformed.json"}, "", exitUsage},
 	{"fix-not-json", []string{"fix"}, "not-json.yaml", exitUsage},
 	{"fix-bad-mode", []string{"fix", "--mode", "audit", "testdata/policy-aws.json"}, "", exitUsage},
@@ -90,6 +98,9 @@ var cliCases = []cliCase{
 	{"explain-saml", []string{"explain", "testdata/policy-saml.json"}, "", exitOK},
 	{"explain-stdin", []string{"explain", "-"}, "get-role-raw.json", exitOK},
 	{"explain-malformed", []string{"explain", "testdata/policy-malformed.json"}, "", exitUsage},
+	{"explain-any-account", []string{"explain", "testdata/policy-any-account.json"}, "", exitOK},
+	{"explain-any-account-json", []string{"explain", "--format", "json", "testdata/policy-any-account.json"}, "", exitOK},
+	{"explain-wildcard-notaction", []string{"explain", "testdata/policy-wildcard-notaction.json"}, "", exitOK},
 
 	// top level
 	{"no-args", nil, "", exitUsage},
@@ -186,7 +197,7 @@ func golden(c cliCase, stdout, stderr string, exit int) string {
 // parses, it has no fixable finding left, and fixing it again changes nothing.
 func TestFixOutput(t *testing.T) {
 	for _, c := range cliCases {
-		if c.args == nil || c.args[0] != "fix" || c.exit != exitOK {
+		if c.args == nil || c.args[0] != "fix" || c.exit == exitUsage {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) {
@@ -195,7 +206,7 @@ func TestFixOutput(t *testing.T) {
 			if err != nil {
 				t.Fatalf("sidguard %s printed a policy the engine rejects: %v\n%s", strings.Join(c.args, " "), err, stdout)
 			}
-			if !contains(c.args, "--mode") && !contains(c.args, "--size-limit") && !contains(c.args, "--pattern") && !contains(c.args, "--federated") {
+			if c.exit == exitOK && !contains(c.args, "--mode") && !contains(c.args, "--size-limit") && !contains(c.args, "--pattern") && !contains(c.args, "--federated") {
 				for _, f := range trustpolicy.Check(doc, trustpolicy.Rules{}) {
 					if f.Code.Fixable() {
 						t.Errorf("sidguard %s left a fixable finding: %s", strings.Join(c.args, " "), findingLine(f))
@@ -210,11 +221,23 @@ func TestFixOutput(t *testing.T) {
 				}
 			}
 			var again, errOut bytes.Buffer
-			if exit := run(args, strings.NewReader(stdout), &again, &errOut); exit != exitOK {
-				t.Fatalf("sidguard %s on its own output: exit %d: %s", strings.Join(args, " "), exit, errOut.String())
+			if exit := run(args, strings.NewReader(stdout), &again, &errOut); exit != c.exit {
+				t.Fatalf("sidguard %s on its own output: exit %d, want %d as the first time: %s", strings.Join(args, " "), exit, c.exit, errOut.String())
 			}
 			if again.String() != stdout {
 				t.Errorf("sidguard %s is not idempotent:\nfirst:  %s\nsecond: %s", strings.Join(c.args, " "), stdout, again.String())
+			}
+			// fix exits as check does on the policy fix printed (same flags but fix's own).
+			checkArgs := []string{"check"}
+			for _, a := range args[1:] {
+				if a != "--indent" {
+					checkArgs = append(checkArgs, a)
+				}
+			}
+			var checkOut bytes.Buffer
+			errOut.Reset()
+			if exit := run(checkArgs, strings.NewReader(stdout), &checkOut, &errOut); exit != c.exit {
+				t.Errorf("sidguard %s exits %d but sidguard %s on its output exits %d:\n%s%s", strings.Join(c.args, " "), c.exit, strings.Join(checkArgs, " "), exit, checkOut.String(), errOut.String())
 			}
 		})
 	}

@@ -41,18 +41,32 @@ func (r checkReport) write(w io.Writer, format string) error {
 		return writeJSON(w, r)
 	}
 	var b strings.Builder
-	fixable := 0
+	fixable, open, notes, refused := 0, 0, 0, false
 	for _, f := range r.Findings {
+		if f.Code.Informational() {
+			b.WriteString("note: " + findingLine(f) + "\n")
+			notes++
+			continue
+		}
 		b.WriteString(findingLine(f) + "\n")
+		open++
 		if f.Code.Fixable() {
 			fixable++
 		}
+		refused = refused || f.Code == trustpolicy.CodeTooLarge
+	}
+	if refused {
+		fixable = 0 // fix refuses the whole policy
+	}
+	noteText := ""
+	if notes > 0 {
+		noteText = " (" + plural(notes, "note") + ")"
 	}
 	if r.Compliant {
-		fmt.Fprintf(&b, "%s: compliant under mode %s\n", r.Input, r.Mode)
+		fmt.Fprintf(&b, "%s: compliant under mode %s%s\n", r.Input, r.Mode, noteText)
 	} else {
-		fmt.Fprintf(&b, "%s: NOT compliant under mode %s: %s, %d fixable by \"sidguard fix\"\n",
-			r.Input, r.Mode, plural(len(r.Findings), "finding"), fixable)
+		fmt.Fprintf(&b, "%s: NOT compliant under mode %s: %s, %d fixable by \"sidguard fix\"%s\n",
+			r.Input, r.Mode, plural(open, "finding"), fixable, noteText)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

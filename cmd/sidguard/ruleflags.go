@@ -54,10 +54,10 @@ func addRuleFlags(fs *flag.FlagSet) *ruleFlags {
 		return nil
 	})
 	fs.Func("size-limit", fmt.Sprintf("Trust-policy length quota of `N` characters (IAM's \"role trust policy length\");\n"+
-		"a fix that would exceed it is refused. Default %d, at most %d", trustpolicy.DefaultSizeLimit, trustpolicy.MaxSizeLimit), func(s string) error {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > trustpolicy.MaxSizeLimit {
-			return fmt.Errorf("want a number of characters from 1 to %d", trustpolicy.MaxSizeLimit)
+		"a fix that would exceed it is refused. Default %d, from %d to %d", trustpolicy.DefaultSizeLimit, trustpolicy.MinSizeLimit, trustpolicy.MaxSizeLimit), func(s string) error {
+		n, err := parseSizeLimit(s)
+		if err != nil {
+			return err
 		}
 		rf.sizeLimit = n
 		return nil
@@ -94,6 +94,19 @@ func (rf *ruleFlags) rules() (trustpolicy.Rules, error) {
 		return r, err
 	}
 	return r, nil
+}
+
+// parseSizeLimit parses a --size-limit value; the accepted range is the engine's
+// (trustpolicy.ValidateSizeLimit), the one place that knows IAM's quota.
+func parseSizeLimit(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a whole number of characters", s)
+	}
+	if err := trustpolicy.ValidateSizeLimit(n); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // splitList splits a comma-separated flag value; "\," is a literal comma.

@@ -107,11 +107,11 @@ Exit status: 0 every role compliant, exempt or fixed; 1 non-compliant roles rema
 			}
 			return nil
 		})
-		fs.Func("size-limit", fmt.Sprintf("Trust-policy length quota of `N` characters. Default %d, at most %d",
-			trustpolicy.DefaultSizeLimit, trustpolicy.MaxSizeLimit), func(s string) error {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < trustpolicy.DefaultSizeLimit || n > trustpolicy.MaxSizeLimit {
-				return fmt.Errorf("want a number of characters from %d to %d", trustpolicy.DefaultSizeLimit, trustpolicy.MaxSizeLimit)
+		fs.Func("size-limit", fmt.Sprintf("Trust-policy length quota of `N` characters. Default %d, from %d to %d",
+			trustpolicy.DefaultSizeLimit, trustpolicy.MinSizeLimit, trustpolicy.MaxSizeLimit), func(s string) error {
+			n, err := parseSizeLimit(s)
+			if err != nil {
+				return err
 			}
 			o.sizeLimit = n
 			return nil
@@ -363,6 +363,12 @@ func sarifRules() []sarif.Rule {
 			"\"Principal\": \"*\" includes services; a person must name the principals.", sarif.LevelError),
 		rule(string(trustpolicy.CodeTooLarge), "The fix would exceed the trust-policy size quota",
 			"Shorten the policy or raise the \"role trust policy length\" quota.", sarif.LevelError),
+		rule(string(trustpolicy.CodeUnrecognisedCondition), "The source identity is enforced in a form the guard does not rely on",
+			"The guard adds the recognised StringLike sts:SourceIdentity condition (sidguard fix, or the sweep in require mode).", sarif.LevelWarning),
+		rule(string(trustpolicy.CodeConditionConflict), "The statement's conditions refuse every source identity",
+			"A person must reconcile the statement's sts:SourceIdentity conditions with the requirement.", sarif.LevelError),
+		rule(string(trustpolicy.CodeAnyAWSAccount), "Any AWS account can assume the role",
+			"The role trusts {\"AWS\": \"*\"} without a fence; a person should restrict it (e.g. an aws:PrincipalOrgID condition).", sarif.LevelNote),
 		rule("unfixable", "The guard cannot fix this role",
 			"See the result message: e.g. a policy that does not parse, a bad mode tag, or IAM refusing the fix.", sarif.LevelError),
 		rule("failed", "The role could not be judged or written",

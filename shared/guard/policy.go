@@ -84,7 +84,7 @@ type Verdict struct {
 	Decision Decision
 	Reason   string
 	Mode     Mode                  // the mode the role was judged under (after the tag override)
-	Findings []trustpolicy.Finding // never nil; empty for compliant and exempt roles
+	Findings []trustpolicy.Finding // never nil; for compliant roles informational ones only, empty for exempt roles
 	Before   []byte                // the trust policy as read
 	// After is the trust policy to write (Decision Patched) or that would be written
 	// (WouldPatch); nil otherwise.
@@ -117,8 +117,8 @@ func (p Policy) Decide(r iamrole.Role) Verdict {
 	}
 
 	doc, parseErr := trustpolicy.Parse(r.TrustPolicy)
-	if parseErr == nil && len(trustpolicy.Check(doc, p.rules(ModeRequire))) == 0 {
-		v.Decision, v.Reason = Compliant, "trust policy requires a source identity"
+	if fs := checkDoc(doc, parseErr, p.rules(ModeRequire)); parseErr == nil && trustpolicy.Compliant(fs) {
+		v.Decision, v.Reason, v.Findings = Compliant, "trust policy requires a source identity", append(v.Findings, fs...) // informational only
 		return v
 	}
 
@@ -144,9 +144,11 @@ func (p Policy) Decide(r iamrole.Role) Verdict {
 	}
 
 	rules := p.rules(v.Mode)
-	if v.Mode == ModeAllow && len(trustpolicy.Check(doc, rules)) == 0 {
-		v.Decision, v.Reason = Compliant, "trust policy allows a source identity (mode allow)"
-		return v
+	if v.Mode == ModeAllow {
+		if fs := trustpolicy.Check(doc, rules); trustpolicy.Compliant(fs) {
+			v.Decision, v.Reason, v.Findings = Compliant, "trust policy allows a source identity (mode allow)", append(v.Findings, fs...)
+			return v
+		}
 	}
 	fixed, findings := trustpolicy.Fix(doc, rules)
 	if findings != nil {
@@ -161,7 +163,7 @@ func (p Policy) Decide(r iamrole.Role) Verdict {
 		v.Decision, v.Reason = Unfixable, "engine found findings but produced no fix"
 		return v
 	}
-	if left := trustpolicy.Check(fixed, rules); len(left) > 0 {
+	if left := trustpolicy.Check(fixed, rules); !trustpolicy.Compliant(left) {
 		v.Decision, v.Reason = Unfixable, "engine fix leaves findings: "+strings.Join(codes(left), ", ")
 		return v
 	}
@@ -177,6 +179,14 @@ func (p Policy) Decide(r iamrole.Role) Verdict {
 		v.Decision, v.Reason = Patched, fmt.Sprintf("trust policy patched to %s a source identity", v.Mode)
 	}
 	return v
+}
+
+// checkDoc is trustpolicy.Check for a document that parsed (nil otherwise).
+func checkDoc(doc *trustpolicy.Document, parseErr error, r trustpolicy.Rules) []trustpolicy.Finding {
+	if parseErr != nil {
+		return nil
+	}
+	return trustpolicy.Check(doc, r)
 }
 
 // rules are the engine rules for a role judged under m.
@@ -227,9 +237,10 @@ func (p Policy) builtinExemption(r iamrole.Role) (reason string, ok bool) {
 func unfixedCodes(fs []trustpolicy.Finding) []string {
 	var blocking, open []string
 	for _, f := range fs {
-		if f.Fixed || f.Code == trustpolicy.CodeUniqueIDPrincipal {
-			// unique-id-principal is informational: IAM may or may not accept the stale id
-			// on write. Writing tells; a refusal becomes unfixable with IAM's own message.
+		if f.Fixed || f.Code.Informational() {
+			// Informational codes (unique-id-principal: IAM may or may not accept the stale id
+			// on write, a refusal becomes unfixable with IAM's own message; any-aws-account)
+			// never hold back a write.
 			continue
 		}
 		open = append(open, string(f.Code))

@@ -18,12 +18,6 @@ const (
 	ModeRequire Mode = "require"
 )
 
-// DefaultSizeLimit is IAM's default "role trust policy length" quota.
-const DefaultSizeLimit = 2048
-
-// MaxSizeLimit is the largest adjustable quota we accept for Rules.SizeLimit.
-const MaxSizeLimit = 8192
-
 // FederatedRule opts the Federated providers whose ARN (or name, for built-in web identity
 // providers) matches Provider, a glob with '*' and '?', into Mode. The first matching rule wins;
 // a provider no rule matches is ModeIgnore.
@@ -38,24 +32,12 @@ type Rules struct {
 	Mode      Mode            // ModeAllow or ModeRequire; "" means ModeRequire
 	Patterns  []string        // sts:SourceIdentity value patterns for StringLike; nil means ["*"]
 	Federated []FederatedRule // per-provider opt-in
-	SizeLimit int             // trust-policy length quota; 0 means DefaultSizeLimit
+	SizeLimit int             // trust-policy length quota; 0 means DefaultSizeLimit (see ValidateSizeLimit)
 }
 
 // ErrMalformed is wrapped by every error Parse returns for a document IAM would reject or that
 // is not a trust policy. The error text names the field (e.g. `Statement[1].Effect`) and why.
 var ErrMalformed = errors.New("malformed trust policy")
-
-// Code is a stable finding identifier.
-type Code string
-
-// Finding codes the rest of the product relies on. The engine may define more.
-const (
-	CodeMissingSetSourceIdentity Code = "missing-set-source-identity"       // fixable
-	CodeMissingCondition         Code = "missing-source-identity-condition" // fixable in ModeRequire
-	CodeDenyConflict             Code = "deny-conflict"                     // unfixable: a Deny blocks sts:SetSourceIdentity
-	CodeWildcardPrincipal        Code = "wildcard-principal"                // unfixable: bare "Principal":"*", needs a person
-	CodeTooLarge                 Code = "too-large"                         // unfixable: the fix would exceed Rules.SizeLimit
-)
 
 // Finding is one reason a policy is not compliant under the rules.
 type Finding struct {
@@ -74,8 +56,12 @@ type Finding struct {
 //	func (d *Document) Size() int                    // characters IAM counts against the quota
 //	func (r Rules) Validate() error
 //	func ParseMode(s string) (Mode, error)           // "allow" | "require"
-//	func (c Code) Fixable() bool
-//	func Check(d *Document, r Rules) []Finding       // nil/empty: compliant under r
+//	func ValidateSizeLimit(n int) error              // MinSizeLimit..MaxSizeLimit
+//	func (c Code) Fixable() bool                     // codes.go: the codes and their classes
+//	func (c Code) Informational() bool
+//	func Compliant(fs []Finding) bool                // no finding but informational ones
+//	func Match(pattern, s string) bool               // IAM StringLike glob (glob.go)
+//	func Check(d *Document, r Rules) []Finding       // Compliant(findings): compliant under r
 //	func Fix(d *Document, r Rules) (*Document, []Finding)
 //	    // Returns d itself (same pointer) when it changes nothing; never mutates d.
 //	    // Findings: every finding of Check(d, r), Fixed set on those the result resolves, plus

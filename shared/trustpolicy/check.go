@@ -15,13 +15,18 @@ type change struct {
 
 func (c change) none() bool { return !c.ssi && !c.cond }
 
-// stmtPlan is the analysis of one statement under the rules.
+// stmtPlan is the analysis of one statement under the rules. Check, Fix and Explain all read
+// it, so what Explain says gets in without a source identity is what Check reports.
 type stmtPlan struct {
 	changes  []change // per principal (parallel to statement.principals)
-	wildcard bool     // bare "*" that lets anyone assume without a source identity
+	exposed  []bool   // per principal: this statement lets it assume without a source identity
+	reason   string   // why (Explain's words), when any principal is exposed
+	wildActs []string // bare "*": the assume actions anyone may call without a source identity
+	wildcard bool     // bare "*" that needs a person (wildcard-principal)
 	conflict Code     // CodeDenyConflict or CodeConditionConflict: leave the statement alone
 	denyIdx  int      // the Deny statement behind a CodeDenyConflict
 	blocked  []int    // principals (indexes) the conflict concerns
+	anyAWS   int      // index+1 of a {"AWS":"*"} principal that every account can use (any-aws-account); 0 none
 }
 
 func (p *stmtPlan) needsFix() bool {
@@ -38,6 +43,9 @@ func (p *stmtPlan) needsFix() bool {
 	return false
 }
 
+// anyone is the caller set of a bare "Principal": "*".
+var anyone = principal{kind: "", value: "*", class: classWildcard}
+
 // analyze computes a plan for every statement.
 func analyze(d *Document, r Rules) []stmtPlan {
 	plans := make([]stmtPlan, len(d.stmts))
@@ -47,9 +55,18 @@ func analyze(d *Document, r Rules) []stmtPlan {
 			continue
 		}
 		pl := &plans[i]
+		reason, open := noSIReason(st)
 		if st.wildcard {
-			pl.wildcard = wildcardExposed(st, r)
-			if !pl.wildcard && r.mode() != ModeIgnore && st.covers(actAssumeRole) {
+			for _, a := range [...]string{actAssumeRole, actAssumeRoleWithSAML, actAssumeRoleWithWebIdentity} {
+				if open && st.covers(a) && !d.surelyDeniedWithoutSI(i, anyone, a) {
+					pl.wildActs = append(pl.wildActs, a)
+				}
+			}
+			if len(pl.wildActs) > 0 {
+				pl.reason = reason
+			}
+			pl.wildcard = wildcardNeedsPerson(st, r, pl.wildActs)
+			if !pl.wildcard && st.covers(actAssumeRole) {
 				// Compliant as written; still, a Deny may make the source identity unusable.
 				anyAWS := principal{kind: "AWS", value: "*", class: classAWSAny}
 				pl.conflict, pl.denyIdx = d.conflict(i, anyAWS, false, r)
@@ -58,14 +75,29 @@ func analyze(d *Document, r Rules) []stmtPlan {
 		}
 		enforcing := st.enforcing()
 		for j, p := range st.principals {
-			m := r.modeFor(p)
-			if m == ModeIgnore || !st.covers(p.class.assumeAction()) {
+			a := p.class.assumeAction()
+			if a == "" || !st.covers(a) {
 				continue
 			}
-			// A Deny that surely refuses p's assume request without a source identity (the
-			// "Deny ... Null sts:SourceIdentity true" pattern) enforces it as well as a condition
-			// here would: Explain lists no exposure for p then, and Check agrees.
-			ch := change{ssi: !d.ssiCovered(i, p), cond: m == ModeRequire && !enforcing && !d.surelyDeniedWithoutSI(p, p.class.assumeAction())}
+			// A Deny that surely refuses p's assume request without a source identity whenever
+			// this statement admits it (the "Deny ... Null sts:SourceIdentity true" pattern)
+			// enforces it as well as a condition here would.
+			denied := d.surelyDeniedWithoutSI(i, p, a)
+			if open && !denied {
+				if pl.exposed == nil {
+					pl.exposed = make([]bool, len(st.principals))
+				}
+				pl.exposed[j] = true
+				pl.reason = reason
+			}
+			m := r.modeFor(p)
+			if m == ModeIgnore {
+				continue
+			}
+			if p.class == classAWSAny && pl.anyAWS == 0 && d.anyAccount(i) {
+				pl.anyAWS = j + 1
+			}
+			ch := change{ssi: !d.ssiCovered(i, p), cond: m == ModeRequire && !enforcing && !denied}
 			if code, deny := d.conflict(i, p, ch.cond, r); code != "" {
 				if pl.conflict == "" || code == CodeConditionConflict {
 					pl.conflict, pl.denyIdx = code, deny
@@ -82,28 +114,60 @@ func analyze(d *Document, r Rules) []stmtPlan {
 	return plans
 }
 
-// wildcardExposed: a bare "Principal":"*" statement that grants an assume action to a class of
-// callers the rules cover (AWS principals; Federated providers when any rule opts one in) and
-// does not already require a source identity (with sts:SetSourceIdentity) under that mode.
-func wildcardExposed(st *statement, r Rules) bool {
+// wildcardNeedsPerson: a bare "Principal":"*" statement needs a person when it grants an assume
+// action without sts:SetSourceIdentity to a class of callers the rules cover, or lets anyone in
+// without a source identity (wildActs) where the rules require one. "*" includes every AWS
+// service and anyone holding a SAML assertion or web identity token STS accepts, so for the
+// SAML and web identity actions the rules are the Federated rules' strongest mode or, when no
+// provider is opted in, Rules.Mode: no opt-out of a provider covers callers of every provider.
+func wildcardNeedsPerson(st *statement, r Rules, wildActs []string) bool {
 	fed := ModeIgnore
 	for _, f := range r.Federated {
 		if f.Mode == ModeRequire || f.Mode == ModeAllow && fed == ModeIgnore {
 			fed = f.Mode
 		}
 	}
+	if fed == ModeIgnore {
+		fed = r.mode()
+	}
 	for _, am := range [...]struct {
 		action string
 		mode   Mode
 	}{{actAssumeRole, r.mode()}, {actAssumeRoleWithSAML, fed}, {actAssumeRoleWithWebIdentity, fed}} {
-		if am.mode == ModeIgnore || !st.covers(am.action) {
+		if !st.covers(am.action) {
 			continue
 		}
-		if !st.covers(actSetSourceIdentity) || am.mode == ModeRequire && !st.enforcing() {
+		if !st.covers(actSetSourceIdentity) || am.mode == ModeRequire && slices.Contains(wildActs, am.action) {
 			return true
 		}
 	}
 	return false
+}
+
+// anyAccount reports whether Allow statement i lets every AWS account assume the role through
+// {"AWS":"*"}: it has no condition except on the source identity keys, and no Deny that covers
+// sts:AssumeRole carries a condition on another key (a fence such as aws:PrincipalOrgID).
+func (d *Document) anyAccount(i int) bool {
+	for _, c := range d.stmts[i].conds {
+		if !c.isSI() && !strings.EqualFold(c.key, keyAWSSourceIdentity) {
+			return false
+		}
+	}
+	for k := range d.stmts {
+		dn := &d.stmts[k]
+		if dn.allow || !dn.covers(actAssumeRole) {
+			continue
+		}
+		if len(dn.conds) == 0 {
+			return false // denies everyone it names, unconditionally
+		}
+		for _, c := range dn.conds {
+			if !c.isSI() {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // enforcing reports whether the statement has a recognised enforcing condition.
@@ -140,13 +204,15 @@ func (d *Document) ssiCovered(i int, p principal) bool {
 	return false
 }
 
-// namesAll reports whether the statement's Principal certainly includes every caller p names.
+// namesAll reports whether the statement's Principal certainly includes every caller p names:
+// the same principal (names compared ignoring case, as IAM does), {"AWS":"*"}, p's account, or
+// the role of a session principal.
 func (st *statement) namesAll(p principal) bool {
 	if st.wildcard {
 		return true
 	}
 	for _, q := range st.principals {
-		if q.kind == p.kind && (q.value == p.value || q.class == classAWSAny ||
+		if q.kind == p.kind && (sameEntity(q, p) || q.class == classAWSAny || roleCovers(q, p) ||
 			q.class == classAccount && p.account() != "" && q.account() == p.account() && samePartition(p, q)) {
 			return true
 		}
@@ -174,7 +240,7 @@ func (st *statement) grantsDirectly(p principal) bool {
 		return true
 	}
 	for _, q := range st.principals {
-		if q.kind == p.kind && (q.value == p.value || q.class == classAWSAny ||
+		if q.kind == p.kind && (sameEntity(q, p) || q.class == classAWSAny ||
 			q.class == classAccount && p.class == classAccount && q.account() == p.account()) {
 			return true
 		}
@@ -222,12 +288,13 @@ func (d *Document) conflict(i int, p principal, cond bool, r Rules) (Code, int) 
 	action := p.class.assumeAction()
 	pats := r.patterns()
 	vars := d.Version() == "2012-10-17"
+	who := factsOf(p)
 	var admitted []string
-	for _, v := range d.candidates(pats) {
+	for _, v := range d.candidates(pats, who) {
 		if cond && !matchesAny(pats, v) {
 			continue
 		}
-		if siMay(st.conds, v, vars) {
+		if siMay(st.conds, v, vars, who) {
 			admitted = append(admitted, v)
 		}
 	}
@@ -242,7 +309,7 @@ func (d *Document) conflict(i int, p principal, cond bool, r Rules) (Code, int) 
 			if dn.allow || !dn.mayName(p) {
 				continue
 			}
-			if newLockout(dn, action, v, vars) {
+			if newLockout(dn, action, v, vars, who) {
 				blocked = true
 				if firstDeny < 0 {
 					firstDeny = k
@@ -259,15 +326,29 @@ func (d *Document) conflict(i int, p principal, cond bool, r Rules) (Code, int) 
 
 // newLockout: Deny dn blocks a request that carries source identity v (which IAM authorizes as
 // the assume action plus sts:SetSourceIdentity) in a situation where it does not surely block
-// the same principal's assume request without a source identity.
-func newLockout(dn *statement, action, v string, vars bool) bool {
+// the same principal's assume request without a source identity. The Deny's conditions are
+// evaluated where the principal fixes their value (who: aws:PrincipalArn, aws:username, ...):
+// one that surely fails for p means the Deny cannot apply to it; any other key may hold.
+func newLockout(dn *statement, action, v string, vars bool, who *facts) bool {
 	if !dn.covers(actSetSourceIdentity) && !dn.covers(action) {
 		return false
 	}
-	if !siMay(dn.conds, v, vars) {
+	if !denyMay(dn.conds, v, vars, who) {
 		return false
 	}
 	return !(dn.covers(action) && siSureAbsent(dn.conds))
+}
+
+// denyMay: every condition may hold for a request by a caller described by who that carries
+// source identity v (conditions on keys neither fixes are taken to hold).
+func denyMay(conds []condition, v string, vars bool, who *facts) bool {
+	ctx := evalCtx{only: true, partial: true, si: [1]string{v}, who: who, siName: who != nil && v == who.username[0]}
+	for i := range conds {
+		if conds[i].eval(&ctx, vars) == triFalse {
+			return false
+		}
+	}
+	return true
 }
 
 // mayName reports whether the statement's Principal may include a caller that p names.
@@ -285,7 +366,7 @@ func (st *statement) mayName(p principal) bool {
 
 func matchesAny(pats []string, v string) bool {
 	for _, p := range pats {
-		if wildMatch(p, v, false) {
+		if Match(p, v) {
 			return true
 		}
 	}
@@ -293,16 +374,21 @@ func matchesAny(pats []string, v string) bool {
 }
 
 // siMay: every condition on sts:SourceIdentity may hold when the request carries v. With vars
-// (Version 2012-10-17) a condition whose values use a policy variable ("${aws:username}") may
-// hold for some caller whatever v is: the variable resolves per request, so it is not compared
-// literally (compared literally, no source identity could ever match it).
-func siMay(conds []condition, v string, vars bool) bool {
-	ctx := evalCtx{only: true, si: [1]string{v}}
+// (Version 2012-10-17) a condition whose values use a policy variable ("${aws:username}") is
+// evaluated only when who fixes every variable it uses (an IAM user's aws:username); otherwise it
+// may hold for some caller whatever v is: the variable resolves per request, so it is not
+// compared literally (compared literally, no source identity could ever match it).
+func siMay(conds []condition, v string, vars bool, who *facts) bool {
+	ctx := evalCtx{only: true, si: [1]string{v}, who: who}
 	for i := range conds {
-		if vars && conds[i].hasVariable() {
+		c := &conds[i]
+		if !c.isSI() {
 			continue
 		}
-		if conds[i].isSI() && conds[i].eval(&ctx, false) == triFalse {
+		if vars && c.hasVariable() && !who.fixesAll(c.values) {
+			continue
+		}
+		if c.eval(&ctx, vars) == triFalse {
 			return false
 		}
 	}
@@ -321,9 +407,13 @@ func siSureAbsent(conds []condition) bool {
 }
 
 // candidates returns source identities to try: witnesses of each pattern and of each value the
-// policy compares sts:SourceIdentity with.
-func (d *Document) candidates(pats []string) []string {
+// policy compares sts:SourceIdentity with, and the values the principal fixes that a policy
+// variable may stand for (an IAM user's name).
+func (d *Document) candidates(pats []string, who *facts) []string {
 	out := make([]string, 0, 3*len(pats)+6)
+	if who != nil && who.username[0] != "" && validSourceIdentity(who.username[0]) {
+		out = append(out, who.username[0])
+	}
 	add := func(s string) {
 		if strings.Contains(s, "${") {
 			return
@@ -399,8 +489,15 @@ func witness(p, fill string) string {
 // Check returns the reasons d is not compliant under r (nil when it is). Findings are ordered by
 // statement; a statement with a condition-conflict reports only that; one with a deny-conflict
 // reports it for the principals the Deny blocks, then what the other principals need.
+//
+// Check is Fix without its result: it reports CodeTooLarge exactly when Fix would refuse, and
+// never marks a finding Fixed.
 func Check(d *Document, r Rules) []Finding {
-	return findings(d, analyze(d, r), r)
+	_, fs := fix(d, r)
+	for k := range fs {
+		fs[k].Fixed = false
+	}
+	return fs
 }
 
 func findings(d *Document, plans []stmtPlan, r Rules) []Finding {
@@ -414,7 +511,11 @@ func findings(d *Document, plans []stmtPlan, r Rules) []Finding {
 		case pl.wildcard:
 			f.Code = CodeWildcardPrincipal
 			f.Principals = []string{"*"}
-			f.Message = label + ` lets anyone ("Principal": "*", AWS services included) assume the role without a source identity; needs a person: name the principals, or use {"AWS": "*"} with conditions`
+			if len(pl.wildActs) > 0 {
+				f.Message = label + ` lets anyone ("Principal": "*", AWS services included) call ` + strings.Join(pl.wildActs, ", ") + ` without a source identity; needs a person: name the principals, or use {"AWS": "*"} with conditions`
+			} else {
+				f.Message = label + ` grants "Principal": "*" an assume action without sts:SetSourceIdentity, and a bare "*" is never rewritten (it admits AWS services); needs a person: name the principals, or use {"AWS": "*"} with conditions`
+			}
 			out = append(out, f)
 			continue
 		case pl.conflict != "":
@@ -435,13 +536,16 @@ func findings(d *Document, plans []stmtPlan, r Rules) []Finding {
 			}
 			f = Finding{Statement: i, SID: st.sid} // the principals no Deny blocks, below
 		}
-		var ssi, cond []int
+		var ssi, cond, unrec []int
 		for j, c := range pl.changes {
 			if c.ssi {
 				ssi = append(ssi, j)
 			}
-			if c.cond {
+			switch {
+			case c.cond && pl.exposed != nil && pl.exposed[j]:
 				cond = append(cond, j)
+			case c.cond:
+				unrec = append(unrec, j)
 			}
 		}
 		if len(ssi) > 0 {
@@ -456,7 +560,19 @@ func findings(d *Document, plans []stmtPlan, r Rules) []Finding {
 			f.Message = label + " lets " + describe(st, cond) + " assume the role without a source identity"
 			out = append(out, f)
 		}
-		if len(ssi)+len(cond) > 0 {
+		if len(unrec) > 0 {
+			f.Code = CodeUnrecognisedCondition
+			f.Principals = principalNames(st, unrec)
+			f.Message = label + " refuses " + describe(st, unrec) + " without a source identity only through a condition the guard does not rely on (" + unrecognisedForms(st) + "); the recognised StringLike sts:SourceIdentity condition is added"
+			out = append(out, f)
+		}
+		if pl.anyAWS > 0 {
+			f.Code = CodeAnyAWSAccount
+			f.Principals = []string{st.principals[pl.anyAWS-1].String()}
+			f.Message = label + ` trusts {"AWS": "*"} with no condition but on the source identity, and no Deny fences it: any AWS account can assume the role; a source identity is still required, but who may assume is for a person to decide (e.g. add an aws:PrincipalOrgID condition)`
+			out = append(out, f)
+		}
+		if len(ssi)+len(cond)+len(unrec) > 0 {
 			for _, p := range st.principals {
 				if p.class == classUniqueID {
 					f.Code = CodeUniqueIDPrincipal
@@ -468,6 +584,20 @@ func findings(d *Document, plans []stmtPlan, r Rules) []Finding {
 		}
 	}
 	return out
+}
+
+// unrecognisedForms names the conditions on the source identity keys that refuse a request
+// without one but are not forms the rules recognise.
+func unrecognisedForms(st *statement) string {
+	none := &evalCtx{only: true}
+	var forms []string
+	for i := range st.conds {
+		c := &st.conds[i]
+		if (c.isSI() || strings.EqualFold(c.key, keyAWSSourceIdentity)) && c.eval(none, false) == triFalse {
+			forms = append(forms, c.op+" on "+c.key)
+		}
+	}
+	return strings.Join(forms, ", ")
 }
 
 func stmtLabel(i int, st *statement) string {

@@ -270,42 +270,212 @@ func triOf(b bool) tri {
 }
 
 // evalCtx is the request context as eval sees it. With only set, the context holds nothing but
-// sts:SourceIdentity = si (or nothing when si is ""); otherwise keys are looked up in req,
-// case-insensitively.
+// sts:SourceIdentity = si (or nothing when si is "") plus, when who is set, the keys the
+// principal fixes; with partial, every other key is unknown rather than absent (eval answers
+// triUnknown for a condition on it). Otherwise keys are looked up in req, case-insensitively.
 type evalCtx struct {
-	req  map[string][]string
-	only bool
-	si   [1]string
+	req     map[string][]string
+	only    bool
+	partial bool
+	si      [1]string
+	siName  bool // si is who's own user name (known up to letter case)
+	who     *facts
 }
 
-func (c *evalCtx) get(key string) ([]string, bool) {
-	if c.only {
-		if c.si[0] != "" && strings.EqualFold(key, keySTSSourceIdentity) {
-			return c.si[:], true
+// caseUncertain reports whether c compares a value the context knows only up to letter case:
+// aws:PrincipalArn, aws:username, or a source identity that is the user's own name, except
+// where that name is compared with itself (sts:SourceIdentity against "${aws:username}").
+func (ctx *evalCtx) caseUncertain(c *condition) bool {
+	switch {
+	case strings.EqualFold(c.key, "aws:PrincipalArn"), strings.EqualFold(c.key, "aws:username"):
+		return true
+	case ctx.siName && c.isSI():
+		for _, v := range c.values {
+			if strings.TrimSpace(v) != "${aws:username}" {
+				return true
+			}
 		}
-		return nil, false
 	}
-	if v, ok := c.req[key]; ok {
-		return v, true
+	return false
+}
+
+// keyState says what a context knows about a key.
+type keyState uint8
+
+const (
+	keyAbsent keyState = iota
+	keyPresent
+	keyUnknown
+)
+
+func (c *evalCtx) get(key string) ([]string, keyState) {
+	if c.only {
+		if strings.EqualFold(key, keySTSSourceIdentity) {
+			if c.si[0] != "" {
+				return c.si[:], keyPresent
+			}
+			return nil, keyAbsent
+		}
+		if c.who != nil {
+			if v, st := c.who.get(key); st != keyUnknown {
+				return v, st
+			}
+		}
+		if c.partial {
+			return nil, keyUnknown
+		}
+		return nil, keyAbsent
+	}
+	if v, ok := c.req[key]; ok && len(v) > 0 {
+		return v, keyPresent
 	}
 	for k, v := range c.req {
-		if strings.EqualFold(k, key) {
-			return v, true
+		if strings.EqualFold(k, key) && len(v) > 0 {
+			return v, keyPresent
 		}
 	}
-	return nil, false
+	return nil, keyAbsent
+}
+
+// facts are the request-context keys whose value every caller a principal names shares: an IAM
+// role's sessions all have aws:PrincipalArn = the role's ARN, aws:PrincipalType AssumedRole and
+// no aws:username; an IAM user has its ARN, type User and its name as aws:username; a role,
+// user, session or account principal fixes aws:PrincipalAccount. See
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html.
+// Everything else (tags, org, MFA, source IP, ...) is unknown.
+type facts struct {
+	arn      [1]string // aws:PrincipalArn; "" unknown
+	account  [1]string // aws:PrincipalAccount; "" unknown
+	username [1]string // aws:username (users)
+	noUser   bool      // aws:username is absent (role sessions)
+	ptype    [1]string // aws:PrincipalType; "" unknown
+}
+
+func factsOf(p principal) *facts {
+	f := &facts{}
+	if p.kind != "AWS" {
+		return f
+	}
+	f.account[0] = p.account()
+	switch p.class {
+	case classRole:
+		f.arn[0], f.noUser, f.ptype[0] = p.value, true, "AssumedRole"
+	case classSession:
+		// aws:PrincipalArn of a session is its role's ARN, whose path the session ARN lacks.
+		f.noUser, f.ptype[0] = true, "AssumedRole"
+	case classUser:
+		f.arn[0], f.ptype[0] = p.value, "User"
+		if e, ok := entityOf(p); ok {
+			f.username[0] = e.name
+		}
+	}
+	return f
+}
+
+// fixesAll reports whether every policy variable in values names a key f has a value for.
+func (f *facts) fixesAll(values []string) bool {
+	if f == nil {
+		return false
+	}
+	for _, v := range values {
+		for {
+			i := strings.Index(v, "${")
+			if i < 0 {
+				break
+			}
+			j := strings.IndexByte(v[i:], '}')
+			if j < 0 {
+				break
+			}
+			name := strings.TrimSpace(v[i+2 : i+j])
+			if k := strings.IndexByte(name, ','); k >= 0 {
+				name = strings.TrimSpace(name[:k])
+			}
+			if _, st := f.get(name); st != keyPresent {
+				return false
+			}
+			v = v[i+j+1:]
+		}
+	}
+	return true
+}
+
+func (f *facts) get(key string) ([]string, keyState) {
+	one := func(v *[1]string) ([]string, keyState) {
+		if v[0] == "" {
+			return nil, keyUnknown
+		}
+		return v[:], keyPresent
+	}
+	switch {
+	case strings.EqualFold(key, "aws:PrincipalArn"):
+		return one(&f.arn)
+	case strings.EqualFold(key, "aws:PrincipalAccount"):
+		return one(&f.account)
+	case strings.EqualFold(key, "aws:PrincipalType"):
+		return one(&f.ptype)
+	case strings.EqualFold(key, "aws:username"):
+		if f.noUser {
+			return nil, keyAbsent
+		}
+		return one(&f.username)
+	}
+	return nil, keyUnknown
 }
 
 // eval evaluates the condition against a request context. vars enables policy variables
 // (Version 2012-10-17).
 func (c *condition) eval(ctx *evalCtx, vars bool) tri {
+	if ctx.partial && ctx.who != nil && c.info.fam != famNull && ctx.caseUncertain(c) {
+		// The principal's ARN and name are known up to letter case (names are unique ignoring
+		// case, and the policy may spell a name otherwise than IAM does): the outcome is
+		// certain when no spelling matches (no value matches ignoring case) or every spelling
+		// does (a value matches with each letter of the name masked, so only wildcards match
+		// those letters).
+		noMatch := triOf(c.info.negated)
+		if r := c.evalMode(ctx, vars, cmpFold); r == noMatch {
+			return r
+		}
+		if r := c.evalMode(ctx, vars, cmpMasked); r != triUnknown && r != noMatch {
+			return r
+		}
+		return triUnknown
+	}
+	return c.evalMode(ctx, vars, cmpExact)
+}
+
+// cmpMode is how evalMode compares a request value with a policy value.
+type cmpMode uint8
+
+const (
+	cmpExact  cmpMode = iota
+	cmpFold           // ASCII letters ignoring case
+	cmpMasked         // the letters of the request value's name part replaced by NUL, which no policy character equals
+)
+
+// maskName replaces the ASCII letters of v's last path segment (a role or user name in an ARN,
+// or the whole of a plain name) with NUL. IAM policies cannot contain NUL, so only '*' and '?'
+// match the masked letters: a pattern that matches the masked value matches every spelling.
+func maskName(v string) string {
+	b := []byte(v)
+	for i := len(b) - 1; i >= 0 && b[i] != '/'; i-- {
+		if c := b[i] | 0x20; c >= 'a' && c <= 'z' {
+			b[i] = 0
+		}
+	}
+	return string(b)
+}
+
+func (c *condition) evalMode(ctx *evalCtx, vars bool, mode cmpMode) tri {
+	fold := mode == cmpFold
 	if c.info.fam == famUnknown {
 		return triUnknown
 	}
-	got, present := ctx.get(c.key)
-	if present && len(got) == 0 {
-		present = false
+	got, state := ctx.get(c.key)
+	if state == keyUnknown {
+		return triUnknown
 	}
+	present := state == keyPresent
 	if c.info.fam == famNull {
 		res := false
 		for _, v := range c.values {
@@ -326,58 +496,73 @@ func (c *condition) eval(ctx *evalCtx, vars bool) tri {
 		}
 		return triOf(c.info.negated)
 	}
+	unknown := false
 	// matchAny: does request value v match any policy value (with the positive base operator)?
 	matchAny := func(v string) bool {
 		for _, pv := range c.values {
 			if vars && strings.Contains(pv, "${") {
-				var ok bool
-				pv, ok = substitute(pv, ctx, c.info.fam == famStringLike || c.info.fam == famArn)
-				if !ok {
+				var st keyState
+				pv, st = substitute(pv, ctx, c.info.fam == famStringLike || c.info.fam == famArn)
+				if st == keyUnknown {
+					unknown = true
+				}
+				if st != keyPresent {
 					continue
 				}
 			}
-			if matchValue(c.info, pv, v) {
+			if mode == cmpMasked {
+				v = maskName(v)
+			}
+			if matchValue(c.info, pv, v, fold) {
 				return true
 			}
 		}
 		return false
 	}
+	var r tri
 	switch c.set {
 	case setForAll:
+		r = triTrue
 		for _, v := range got {
 			if matchAny(v) == c.info.negated {
-				return triFalse
+				r = triFalse
+				break
 			}
 		}
-		return triTrue
 	case setForAny:
+		r = triFalse
 		for _, v := range got {
 			if matchAny(v) != c.info.negated {
-				return triTrue
+				r = triTrue
+				break
 			}
 		}
-		return triFalse
-	}
-	any := false
-	for _, v := range got {
-		if matchAny(v) {
-			any = true
-			break
+	default:
+		any := false
+		for _, v := range got {
+			if matchAny(v) {
+				any = true
+				break
+			}
 		}
+		r = triOf(any != c.info.negated)
 	}
-	return triOf(any != c.info.negated)
+	if unknown {
+		return triUnknown
+	}
+	return r
 }
 
 // matchValue compares one request value with one policy value using the positive form of the
 // operator family.
-func matchValue(info opInfo, pv, v string) bool {
+func matchValue(info opInfo, pv, v string, fold bool) bool {
 	switch info.fam {
 	case famString, famBinary:
-		return pv == v
+		return pv == v || fold && info.fam == famString && strings.EqualFold(pv, v)
 	case famStringIgnoreCase:
 		return strings.EqualFold(pv, v)
 	case famStringLike, famArn:
-		return wildMatch(pv, v, false)
+		return wildMatch(pv, v, fold)
 	case famBool:
 		return strings.EqualFold(pv, v)
 	case famNumeric:
@@ -444,21 +629,22 @@ func parseDate(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// substitute resolves policy variables in pv. ok is false when a variable refers to a key that
-// is absent and has no default (IAM: the comparison then does not match). In Like operators the
-// resolved value is escaped so that its '*' and '?' stay literal.
-func substitute(pv string, ctx *evalCtx, like bool) (string, bool) {
+// substitute resolves policy variables in pv. The state is keyAbsent when a variable refers to
+// a key that is absent and has no default (IAM: the comparison then does not match), keyUnknown
+// when the context does not know the key. (Approximation: '*' and '?' in a resolved value stay
+// wildcards in Like operators.)
+func substitute(pv string, ctx *evalCtx, like bool) (string, keyState) {
 	var b strings.Builder
 	for {
 		i := strings.Index(pv, "${")
 		if i < 0 {
 			b.WriteString(pv)
-			return b.String(), true
+			return b.String(), keyPresent
 		}
 		j := strings.IndexByte(pv[i:], '}')
 		if j < 0 {
 			b.WriteString(pv)
-			return b.String(), true
+			return b.String(), keyPresent
 		}
 		b.WriteString(pv[:i])
 		name := strings.TrimSpace(pv[i+2 : i+j])
@@ -476,14 +662,16 @@ func substitute(pv string, ctx *evalCtx, like bool) (string, bool) {
 			}
 			name = strings.TrimSpace(name[:k])
 		}
-		vals, ok := ctx.get(name)
+		vals, st := ctx.get(name)
 		switch {
-		case ok && len(vals) > 0:
+		case st == keyPresent:
 			b.WriteString(vals[0])
+		case st == keyUnknown:
+			return "", keyUnknown
 		case hasDef:
 			b.WriteString(def)
 		default:
-			return "", false
+			return "", keyAbsent
 		}
 	}
 }

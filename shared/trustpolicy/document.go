@@ -13,6 +13,8 @@ type Document struct {
 	stmts  []statement // semantic view, one per Statement element
 	single bool        // "Statement" was one object rather than an array
 	size   int         // Size(), computed when the document is built
+	// movedTags: Fix built this document by moving sts:TagSession/sts:SetContext to a sibling.
+	movedTags bool
 }
 
 // statement is the semantic view of one Statement element.
@@ -344,6 +346,10 @@ func parsePrincipal(st *statement, n *node, w where) error {
 				err = malformed(w.with(m.key), "empty principal")
 			} else if v == "*" && m.key != "AWS" {
 				err = malformed(w.with(m.key), `"*" is only valid as "Principal": "*" or {"AWS": "*"}`)
+			} else if v != "*" && strings.IndexByte(v, '*') >= 0 {
+				// IAM: "You cannot use a wildcard to match part of a principal name or ARN"
+				// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+				err = malformed(w.with(m.key), `%q: IAM does not accept wildcards in part of a principal; name the principals, or use {"AWS": "*"} with an ArnLike aws:PrincipalArn condition`, v)
 			}
 			st.principals = append(st.principals, principal{kind: m.key, value: v, class: classify(m.key, v)})
 			return err == nil

@@ -22,33 +22,29 @@ type Exposure struct {
 // an Allow statement that grants an assume action whose conditions on sts:SourceIdentity (and
 // aws:SourceIdentity) can hold when the request carries none, unless a Deny surely refuses such
 // requests. Conditions on other keys are assumed to hold. Service principals and ignored
-// Federated providers are listed too, with Mode "ignore": they are expected.
+// Federated providers are listed too, with Mode "ignore": they are expected. It reads the same
+// analysis as Check: a principal the rules cover is listed exactly when Check reports that it
+// gets in without a source identity (missing-source-identity-condition, wildcard-principal, or
+// a conflict that leaves it so).
 func Explain(d *Document, r Rules) []Exposure {
 	var out []Exposure
-	for i := range d.stmts {
+	plans := analyze(d, r)
+	for i := range plans {
+		pl := &plans[i]
 		st := &d.stmts[i]
-		if !st.allow {
-			continue
-		}
-		reason, exposed := noSIReason(st)
-		if !exposed {
-			continue
-		}
 		if st.wildcard {
-			acts := coveredAssume(st, actAssumeRole, actAssumeRoleWithSAML, actAssumeRoleWithWebIdentity)
-			if len(acts) > 0 {
+			if len(pl.wildActs) > 0 {
 				out = append(out, Exposure{Statement: i, SID: st.sid, Principal: "*", Class: classWildcard.String(),
-					Mode: ModeIgnore, Actions: acts, Reason: reason + `; "Principal": "*" also admits AWS services and needs a person`})
+					Mode: ModeIgnore, Actions: pl.wildActs, Reason: pl.reason + `; "Principal": "*" also admits AWS services and needs a person`})
 			}
 			continue
 		}
-		for _, p := range st.principals {
-			a := p.class.assumeAction()
-			if a == "" || !st.covers(a) || d.surelyDeniedWithoutSI(p, a) {
+		for j, p := range st.principals {
+			if pl.exposed == nil || !pl.exposed[j] {
 				continue
 			}
 			out = append(out, Exposure{Statement: i, SID: st.sid, Principal: p.String(), Class: p.class.String(),
-				Mode: r.modeFor(p), Actions: []string{a}, Reason: reason})
+				Mode: r.modeFor(p), Actions: []string{p.class.assumeAction()}, Reason: pl.reason})
 		}
 	}
 	return out
@@ -115,22 +111,44 @@ func conditionNote(c *condition, aws bool) string {
 	return s
 }
 
-// surelyDeniedWithoutSI: a Deny certainly names p, covers action and all its conditions are on
-// sts:SourceIdentity and hold when the request carries none (e.g. Null "true").
-func (d *Document) surelyDeniedWithoutSI(p principal, action string) bool {
-	for i := range d.stmts {
-		dn := &d.stmts[i]
-		if dn.allow || !dn.namesAll(p) || !dn.covers(action) {
+// surelyDeniedWithoutSI: whenever Allow statement i admits p's request for action without a
+// source identity, a Deny refuses it. The Deny certainly names p, covers action, its conditions
+// on sts:SourceIdentity hold when none is set (Null "true"), and each other condition either
+// appears in statement i too (the same operator, key and values: it holds whenever statement i
+// applies) or surely holds for p (a key p fixes, such as aws:PrincipalAccount).
+func (d *Document) surelyDeniedWithoutSI(i int, p principal, action string) bool {
+	var who *facts
+	for k := range d.stmts {
+		dn := &d.stmts[k]
+		if dn.allow || !dn.namesAll(p) || !dn.covers(action) || !siSureAbsent(dn.conds) {
 			continue
 		}
 		sure := true
 		for j := range dn.conds {
-			if !dn.conds[j].isSI() {
+			c := &dn.conds[j]
+			if c.isSI() || condIn(c, d.stmts[i].conds) {
+				continue
+			}
+			if who == nil {
+				who = factsOf(p)
+			}
+			ctx := evalCtx{only: true, partial: true, who: who}
+			if c.eval(&ctx, d.Version() == "2012-10-17") != triTrue {
 				sure = false
 				break
 			}
 		}
-		if sure && siSureAbsent(dn.conds) {
+		if sure {
+			return true
+		}
+	}
+	return false
+}
+
+// condIn reports whether conds has a condition identical to c.
+func condIn(c *condition, conds []condition) bool {
+	for j := range conds {
+		if sameCondition(c, &conds[j]) {
 			return true
 		}
 	}

@@ -8,8 +8,29 @@ import (
 
 // Fix returns d brought into compliance with r, and the findings of Check(d, r) with Fixed set
 // on those the result resolves. It never mutates d and returns d itself when nothing changes.
-// When the fixed policy would exceed r's size limit it returns d with a CodeTooLarge finding.
+// When every correct rewrite would exceed r's size limit it returns d with a CodeTooLarge
+// finding.
+//
+// Rewrites, in order of preference (the first that fits the size limit is returned):
+//
+//  1. the full rewrite: statements mixing principal classes are split, sts:TagSession and
+//     sts:SetContext move to a sibling statement under the original conditions (a hedge: the
+//     Service Authorization Reference does not list sts:SourceIdentity for them);
+//  2. the same without moving sts:TagSession/sts:SetContext: they stay beside the assume
+//     action under the new condition. Still correct: nobody gains access (the condition is
+//     AND'ed), and IAM evaluates the request's whole context for every action of an
+//     AssumeRole call (AWS's own trust policies grant sts:TagSession and sts:SetSourceIdentity
+//     under conditions on other keys), so a caller that passes a source identity keeps its
+//     session tags. It adds only the action and the condition.
+//
+// Splitting mixed statements and the NotAction sibling are never dropped: without them a
+// Service principal would get the condition, or sts:SetSourceIdentity would not be granted.
 func Fix(d *Document, r Rules) (*Document, []Finding) {
+	out, fs := fix(d, r)
+	return out, fs
+}
+
+func fix(d *Document, r Rules) (*Document, []Finding) {
 	plans := analyze(d, r)
 	fs := findings(d, plans, r)
 	changed := false
@@ -22,12 +43,22 @@ func Fix(d *Document, r Rules) (*Document, []Finding) {
 	if !changed {
 		return d, fs
 	}
-	out, err := d.apply(plans, r)
-	if err != nil {
-		// A bug, not a user error: never hand back a policy we could not re-validate.
-		return d, append(fs, Finding{Code: CodeInternalError, Statement: -1, Message: "internal error, policy left as is: the fixed policy did not validate: " + err.Error()})
+	limit := r.sizeLimit()
+	var out *Document
+	for _, moveTags := range [...]bool{true, false} {
+		o, err := d.apply(plans, r, moveTags)
+		if err != nil {
+			// A bug, not a user error: never hand back a policy we could not re-validate.
+			return d, append(fs, Finding{Code: CodeInternalError, Statement: -1, Message: "internal error, policy left as is: the fixed policy did not validate: " + err.Error()})
+		}
+		if out == nil || o.size < out.size {
+			out = o
+		}
+		if out.size <= limit || !o.movedTags {
+			break
+		}
 	}
-	if limit := r.sizeLimit(); out.size > limit {
+	if out.size > limit {
 		return d, append(fs, Finding{
 			Code:      CodeTooLarge,
 			Statement: -1,
@@ -44,13 +75,15 @@ func Fix(d *Document, r Rules) (*Document, []Finding) {
 
 // fixer builds the statements of the fixed document.
 type fixer struct {
-	d    *Document
-	r    Rules
-	sids []string // every Sid in use, lower-cased (IAM compares them case-sensitively; we are stricter)
+	d        *Document
+	r        Rules
+	moveTags bool     // move sts:TagSession/sts:SetContext to a sibling when adding the condition
+	moved    bool     // some were moved
+	sids     []string // every Sid in use, lower-cased (IAM compares them case-sensitively; we are stricter)
 }
 
-func (d *Document) apply(plans []stmtPlan, r Rules) (*Document, error) {
-	f := &fixer{d: d, r: r}
+func (d *Document) apply(plans []stmtPlan, r Rules, moveTags bool) (*Document, error) {
+	f := &fixer{d: d, r: r, moveTags: moveTags}
 	for i := range d.stmts {
 		if d.stmts[i].sid != "" {
 			f.sids = append(f.sids, strings.ToLower(d.stmts[i].sid))
@@ -83,7 +116,11 @@ func (d *Document) apply(plans []stmtPlan, r Rules) (*Document, error) {
 			root.obj[i].val = stmtVal
 		}
 	}
-	return build(root, reuse)
+	out, err := build(root, reuse)
+	if out != nil {
+		out.movedTags = f.moved
+	}
+	return out, err
 }
 
 // fixStatement appends the fixed form of st (one or more statements) to out.
@@ -171,8 +208,9 @@ func (f *fixer) patch(out []node, st *statement, keep []bool, c change, sm sidMo
 			}
 			pNode = m.val
 		case "Action":
-			if c.cond {
+			if c.cond && f.moveTags {
 				m.val, tagActions = splitTagActions(m.val)
+				f.moved = f.moved || len(tagActions) > 0
 			}
 			if c.ssi {
 				m.val = appendAction(m.val)

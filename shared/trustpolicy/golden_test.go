@@ -142,6 +142,15 @@ func checkInvariants(t tester, d *Document, r Rules) {
 	if after := mustMarshal(t, d); !bytes.Equal(before, after) {
 		t.Fatalf("Fix mutated its input:\nbefore %s\nafter  %s", before, after)
 	}
+	checked := Check(d, r)
+	if len(checked) != len(fs) {
+		t.Errorf("Check reports %d findings, Fix %d: %+v / %+v", len(checked), len(fs), checked, fs)
+	}
+	for k := range checked {
+		if k < len(fs) && (checked[k].Code != fs[k].Code || checked[k].Fixed) {
+			t.Errorf("finding %d: Check %s (fixed %v), Fix %s", k, checked[k].Code, checked[k].Fixed, fs[k].Code)
+		}
+	}
 	tooLarge := false
 	for _, f := range fs {
 		tooLarge = tooLarge || f.Code == CodeTooLarge

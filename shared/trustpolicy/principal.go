@@ -161,8 +161,70 @@ func splitARN(v string) (partition, service, account, resource string, ok bool) 
 	return f[0], f[1], f[3], rest, true
 }
 
+// entity is what a role, user or role-session principal ARN names.
+type entity struct {
+	partition, account string
+	typ                string // "role", "user" or "assumed-role"
+	path               string // role/user path between the type and the name ("/" or "/a/b/"); sessions: ""
+	name               string // role or user name (for a session: its role's name)
+	session            string // role session name
+}
+
+// entityOf splits a role, user or session ARN. IAM role and user names are unique in an account
+// ignoring letter case (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html:
+// "Role names are not distinguished by case"), so two ARNs whose names differ only in case name
+// the same entity: callers compare names with strings.EqualFold.
+func entityOf(p principal) (entity, bool) {
+	switch p.class {
+	case classRole, classUser, classSession:
+	default:
+		return entity{}, false
+	}
+	part, _, acct, res, ok := splitARN(p.value)
+	if !ok {
+		return entity{}, false
+	}
+	e := entity{partition: part, account: acct}
+	slash := strings.IndexByte(res, '/')
+	e.typ, res = res[:slash], res[slash+1:]
+	if e.typ == "assumed-role" {
+		e.name, e.session, _ = strings.Cut(res, "/")
+		return e, true
+	}
+	last := strings.LastIndexByte(res, '/')
+	e.path, e.name = "/"+res[:last+1], res[last+1:]
+	return e, true
+}
+
+// sameEntity reports whether two principal values surely name the same caller set: the same
+// text, or the same role/user/session with names equal ignoring case (paths and session names
+// compared exactly).
+func sameEntity(a, b principal) bool {
+	if a.kind != b.kind {
+		return false
+	}
+	if a.value == b.value {
+		return true
+	}
+	ea, oka := entityOf(a)
+	eb, okb := entityOf(b)
+	return oka && okb && ea.partition == eb.partition && ea.account == eb.account && ea.typ == eb.typ &&
+		strings.EqualFold(ea.name, eb.name) && ea.path == eb.path && ea.session == eb.session
+}
+
+// roleCovers reports whether role principal r names every session of session principal s (a
+// role ARN in a trust policy matches the role's sessions).
+func roleCovers(r, s principal) bool {
+	er, ok1 := entityOf(r)
+	es, ok2 := entityOf(s)
+	return ok1 && ok2 && er.typ == "role" && es.typ == "assumed-role" && er.partition == es.partition &&
+		er.account == es.account && strings.EqualFold(er.name, es.name)
+}
+
 // overlaps reports whether the principal sets named by a and b may share a caller. It is used to
-// decide whether a Deny may apply to the principals of an Allow, so it errs towards true.
+// decide whether a Deny may apply to the principals of an Allow, so it errs towards true: names
+// compare ignoring case and paths are ignored (a name is unique in its account whatever the
+// path).
 func overlaps(a, b principal) bool {
 	if a.kind != b.kind {
 		return false
@@ -180,35 +242,23 @@ func overlaps(a, b principal) bool {
 	if a.class == classAccount || b.class == classAccount {
 		return true
 	}
-	// A role and the sessions of that role.
-	if a.class == classRole && b.class == classSession {
-		return roleOfSession(b.value) == roleName(a.value)
+	ea, oka := entityOf(a)
+	eb, okb := entityOf(b)
+	if !oka || !okb || !strings.EqualFold(ea.name, eb.name) {
+		return false
 	}
-	if b.class == classRole && a.class == classSession {
-		return roleOfSession(a.value) == roleName(b.value)
+	switch {
+	case ea.typ == eb.typ:
+		return ea.typ != "assumed-role" || ea.session == eb.session
+	case ea.typ == "role" && eb.typ == "assumed-role", ea.typ == "assumed-role" && eb.typ == "role":
+		return true // a role and the sessions of that role
 	}
 	return false
 }
 
-func roleName(arn string) string {
-	i := strings.LastIndexByte(arn, '/')
-	return arn[i+1:]
-}
-
-func roleOfSession(arn string) string {
-	i := strings.Index(arn, ":assumed-role/")
-	if i < 0 {
-		return ""
-	}
-	rest := arn[i+len(":assumed-role/"):]
-	if j := strings.IndexByte(rest, '/'); j >= 0 {
-		return rest[:j]
-	}
-	return rest
-}
-
 // matchesCaller reports whether the statement principal p names the caller c (a principal as
 // the request presents it: an ARN, account id or service/provider name). Used by Evaluate.
+// Role and user names compare ignoring case, as IAM's names are unique ignoring case.
 func matchesCaller(p principal, c principal) bool {
 	if p.kind != c.kind {
 		return false
@@ -220,10 +270,7 @@ func matchesCaller(p principal, c principal) bool {
 		return false
 	}
 	if p.class == classAccount {
-		return p.account() == c.account()
+		return p.account() == c.account() && samePartition(p, c)
 	}
-	if p.class == classRole && c.class == classSession {
-		return p.account() == c.account() && roleName(p.value) == roleOfSession(c.value)
-	}
-	return false
+	return sameEntity(p, c) || roleCovers(p, c)
 }

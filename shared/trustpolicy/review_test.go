@@ -85,11 +85,24 @@ func TestReviewPolicyVariables(t *testing.T) {
 		in:    `{"Statement":[{"Effect":"Allow","Principal":{"AWS":` + userBob + `},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:SourceIdentity":"${aws:username}"}}}]}`,
 		codes: []Code{CodeConditionConflict},
 	}, {
-		// A Deny that refuses SIs other than the user name: whether a candidate passes depends
-		// on who calls, so the engine cannot prove the patch safe and reports the conflict
-		// (the documented "when unsure" direction: left as is, never a lockout).
-		name:  "deny on source identity other than username is reported",
+		// A Deny that refuses SIs other than the user name, for the user it names: bob fixes
+		// aws:username, so source identity "bob" passes the Deny and the patch is safe (issue
+		// 7: the Deny only restricts the value). It used to be reported as a deny-conflict.
+		name:  "deny on source identity other than username, for that user, only restricts the value",
 		in:    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":` + userBob + `},"Action":"sts:AssumeRole"},{"Effect":"Deny","Principal":{"AWS":` + userBob + `},"Action":"sts:SetSourceIdentity","Condition":{"StringNotEquals":{"sts:SourceIdentity":"${aws:username}"}}}]}`,
+		codes: []Code{CodeMissingSetSourceIdentity, CodeMissingCondition},
+		out:   `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":` + userBob + `},"Action":["sts:AssumeRole","sts:SetSourceIdentity"],"Condition":{"StringLike":{"sts:SourceIdentity":"*"}}},{"Effect":"Deny","Principal":{"AWS":` + userBob + `},"Action":"sts:SetSourceIdentity","Condition":{"StringNotEquals":{"sts:SourceIdentity":"${aws:username}"}}}]}`,
+	}, {
+		// The same Deny for a role: a role session has no aws:username, so StringNotEquals
+		// against the unresolved variable matches every value: every SI is refused.
+		name:  "deny on source identity other than username, for a role, refuses every value",
+		in:    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":"sts:AssumeRole"},{"Effect":"Deny","Principal":{"AWS":` + roleA + `},"Action":"sts:SetSourceIdentity","Condition":{"StringNotEquals":{"sts:SourceIdentity":"${aws:username}"}}}]}`,
+		codes: []Code{CodeDenyConflict},
+	}, {
+		// Named through the account, the Deny may concern a user whose name the engine
+		// does not know: still conservative.
+		name:  "deny on source identity other than username, for the account, is reported",
+		in:    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"},{"Effect":"Deny","Principal":{"AWS":"111122223333"},"Action":"sts:SetSourceIdentity","Condition":{"StringNotEquals":{"sts:SourceIdentity":"${aws:username}"}}}]}`,
 		codes: []Code{CodeDenyConflict},
 	}})
 }
@@ -343,8 +356,9 @@ func TestReviewInvalidSourceIdentities(t *testing.T) {
 // code change.
 func TestReviewVerdicts(t *testing.T) {
 	const (
-		ssi  = CodeMissingSetSourceIdentity
-		cond = CodeMissingCondition
+		ssi   = CodeMissingSetSourceIdentity
+		cond  = CodeMissingCondition
+		unrec = CodeUnrecognisedCondition // refuses callers without an SI, in a form not relied on
 	)
 	assume := `"Action":"sts:AssumeRole"`
 	both := `"Action":["sts:AssumeRole","sts:SetSourceIdentity"]`
@@ -378,11 +392,11 @@ func TestReviewVerdicts(t *testing.T) {
 		{"Null true", Rules{}, stmtA(both, `{"Null":{"sts:SourceIdentity":"true"}}`), []Code{CodeConditionConflict}},
 		{"IfExists", Rules{}, stmtA(both, `{"StringLikeIfExists":{"sts:SourceIdentity":"*"}}`), []Code{cond}},
 		{"negated", Rules{}, stmtA(both, `{"StringNotLike":{"sts:SourceIdentity":"bad*"}}`), []Code{cond}},
-		{"ForAnyValue", Rules{}, stmtA(both, `{"ForAnyValue:StringLike":{"sts:SourceIdentity":"*"}}`), []Code{cond}},
+		{"ForAnyValue", Rules{}, stmtA(both, `{"ForAnyValue:StringLike":{"sts:SourceIdentity":"*"}}`), []Code{unrec}},
 		{"ForAllValues", Rules{}, stmtA(both, `{"ForAllValues:StringLike":{"sts:SourceIdentity":"*"}}`), []Code{cond}},
-		{"ArnLike on the key", Rules{}, stmtA(both, `{"ArnLike":{"sts:SourceIdentity":"*"}}`), []Code{cond}},
-		{"NumericEquals on the key", Rules{}, stmtA(both, `{"NumericEquals":{"sts:SourceIdentity":"10"}}`), []Code{cond}},
-		{"aws:SourceIdentity", Rules{}, stmtA(both, `{"StringLike":{"aws:SourceIdentity":"*"}}`), []Code{cond}},
+		{"ArnLike on the key", Rules{}, stmtA(both, `{"ArnLike":{"sts:SourceIdentity":"*"}}`), []Code{unrec}},
+		{"NumericEquals on the key", Rules{}, stmtA(both, `{"NumericEquals":{"sts:SourceIdentity":"10"}}`), []Code{unrec}},
+		{"aws:SourceIdentity", Rules{}, stmtA(both, `{"StringLike":{"aws:SourceIdentity":"*"}}`), []Code{unrec}},
 		{"enforcing and IfExists together", Rules{}, stmtA(both, `{"StringLike":{"sts:SourceIdentity":"*"},"StringEqualsIfExists":{"sts:SourceIdentity":"alice"}}`), nil},
 		{"enforcing and refusing together", Rules{}, stmtA(both, `{"StringLike":{"sts:SourceIdentity":"*"},"StringNotLike":{"sts:SourceIdentity":"*"}}`), []Code{CodeConditionConflict}},
 		{"unknown operator on the key never enforces", Rules{}, stmtA(both, `{"StringLikeish":{"sts:SourceIdentity":"*"}}`), []Code{cond}},
@@ -403,7 +417,7 @@ func TestReviewVerdicts(t *testing.T) {
 		{"aws-cn root", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws-cn:iam::111122223333:root"},"Action":"sts:AssumeRole"}]}`, []Code{ssi, cond}},
 		{"aws-us-gov role", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws-us-gov:iam::111122223333:role/x"},"Action":"sts:AssumeRole"}]}`, []Code{ssi, cond}},
 		{"unique id", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"AROAEXAMPLEEXAMPLE12"},"Action":"sts:AssumeRole"}]}`, []Code{ssi, cond, CodeUniqueIDPrincipal}},
-		{"AWS star", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`, []Code{ssi, cond}},
+		{"AWS star", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`, []Code{ssi, cond, CodeAnyAWSAccount}},
 		{"bare star", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}]}`, []Code{CodeWildcardPrincipal}},
 		{"bare star compliant", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":"*","Action":["sts:AssumeRole","sts:SetSourceIdentity"],"Condition":{"StringLike":{"sts:SourceIdentity":"*"}}}]}`, nil},
 		{"canonical user", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"CanonicalUser":"abc"},"Action":"sts:AssumeRole"}]}`, nil},

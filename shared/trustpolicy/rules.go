@@ -5,27 +5,6 @@ import (
 	"strings"
 )
 
-// More finding codes (see api.go for the five the product relies on).
-const (
-	// CodeConditionConflict: the statement's own conditions refuse every source identity the
-	// rules would require (e.g. Null sts:SourceIdentity "true"), so requiring one would lock its
-	// principals out. Unfixable; the statement is left as is.
-	CodeConditionConflict Code = "condition-conflict"
-	// CodeUniqueIDPrincipal: informational. The statement names the unique id of a deleted
-	// principal (AROA…/AIDA…); IAM may refuse to save a policy that still contains it
-	// ("MalformedPolicyDocument: Invalid principal in policy"). Reported only on statements
-	// that also need a fix.
-	CodeUniqueIDPrincipal Code = "unique-id-principal"
-	// CodeInternalError: Fix built a policy that does not re-validate (a bug in this package).
-	// The document is left as is; Statement is -1.
-	CodeInternalError Code = "internal-error"
-)
-
-// Fixable reports whether Fix can resolve a finding with this code.
-func (c Code) Fixable() bool {
-	return c == CodeMissingSetSourceIdentity || c == CodeMissingCondition
-}
-
 // ParseMode parses "allow" or "require" (the modes Rules.Mode accepts).
 func ParseMode(s string) (Mode, error) {
 	switch Mode(s) {
@@ -42,8 +21,10 @@ func (r Rules) Validate() error {
 	default:
 		return fmt.Errorf("rules: mode %q: want %q or %q", r.Mode, ModeAllow, ModeRequire)
 	}
-	if r.SizeLimit < 0 || r.SizeLimit > MaxSizeLimit {
-		return fmt.Errorf("rules: size limit %d: want 1..%d (0 means %d)", r.SizeLimit, MaxSizeLimit, DefaultSizeLimit)
+	if r.SizeLimit != 0 {
+		if err := ValidateSizeLimit(r.SizeLimit); err != nil {
+			return fmt.Errorf("rules: %w", err)
+		}
 	}
 	for i, p := range r.Patterns {
 		if err := validPattern(p); err != nil {
@@ -123,7 +104,7 @@ func (r Rules) modeFor(p principal) Mode {
 		return r.mode()
 	case p.class.isFederated():
 		for _, f := range r.Federated {
-			if wildMatch(f.Provider, p.value, false) {
+			if Match(f.Provider, p.value) {
 				return f.Mode
 			}
 		}

@@ -1,0 +1,79 @@
+package trustpolicy
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestFixSmallestRewrite: a 1,564-character policy with sts:TagSession beside sts:AssumeRole
+// (testdata/golden/tag-session-in-place.json). Moving sts:TagSession into a copy of the
+// statement makes 2,607 characters, over the default quota; adding sts:SetSourceIdentity and the
+// condition in place makes 1,613, so Fix writes that instead of refusing (issue 7, engine
+// verdict 5). With room for the preferred rewrite it still moves the tag actions.
+func TestFixSmallestRewrite(t *testing.T) {
+	b, err := os.ReadFile("testdata/golden/tag-session-in-place.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := mustParse(t, string(b))
+	if d.Size() != 1564 {
+		t.Fatalf("input is %d characters; the case is built to be 1,564", d.Size())
+	}
+	for _, tc := range []struct {
+		limit    int
+		size     int
+		tagsMove bool
+		tooLarge bool
+	}{
+		{0, 1613, false, false},           // default 2,048: the in-place rewrite
+		{MaxSizeLimit, 2607, true, false}, // room for the preferred rewrite
+		{2607, 2607, true, false},         // exactly fits
+		{2606, 1613, false, false},        // one short: in place
+		{1613, 1613, false, false},        // in place exactly fits
+		{1612, 1564, false, true},         // nothing fits (below IAM's minimum quota; Fix does not validate)
+	} {
+		fixed, fs := Fix(d, Rules{SizeLimit: tc.limit})
+		tooLarge := false
+		for _, f := range fs {
+			tooLarge = tooLarge || f.Code == CodeTooLarge
+		}
+		moved := strings.Contains(fixed.String(), `"Action":"sts:TagSession"`)
+		if fixed.Size() != tc.size || moved != tc.tagsMove || tooLarge != tc.tooLarge {
+			t.Errorf("limit %d: size %d, tags moved %v, too-large %v; want %d, %v, %v", tc.limit, fixed.Size(), moved, tooLarge, tc.size, tc.tagsMove, tc.tooLarge)
+		}
+		// Check reports too-large exactly when Fix refuses.
+		var checkTooLarge bool
+		for _, f := range Check(d, Rules{SizeLimit: tc.limit}) {
+			checkTooLarge = checkTooLarge || f.Code == CodeTooLarge
+		}
+		if checkTooLarge != tooLarge {
+			t.Errorf("limit %d: Check too-large %v, Fix too-large %v", tc.limit, checkTooLarge, tooLarge)
+		}
+		checkInvariants(t, d, Rules{SizeLimit: tc.limit})
+	}
+}
+
+// TestCheckIsFixWithoutResult: Check's findings are Fix's, Fixed cleared, on every golden case
+// under the default quota and a tight one (too-large included: one code path).
+func TestCheckIsFixWithoutResult(t *testing.T) {
+	for _, base := range goldenCases(t) {
+		in, r := loadCase(t, base)
+		d, err := Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, limit := range []int{0, d.Size() + 1} {
+			r.SizeLimit = limit
+			_, fs := Fix(d, r)
+			for k := range fs {
+				fs[k].Fixed = false
+			}
+			if diff := cmp.Diff(fs, Check(d, r)); diff != "" {
+				t.Errorf("%s, limit %d: Check differs from Fix (-fix +check):\n%s", base, limit, diff)
+			}
+		}
+	}
+}
