@@ -33,7 +33,7 @@ import (
 const (
 	EnvScope              = "SWEEP_SCOPE"               // account (default) | organization
 	EnvMemberRoleName     = "MEMBER_ROLE_NAME"          // role assumed in the other accounts; may carry a path
-	EnvAccountConcurrency = "SWEEP_ACCOUNT_CONCURRENCY" // accounts swept at once (default 4, 1-32)
+	EnvAccountConcurrency = "SWEEP_ACCOUNT_CONCURRENCY" // accounts swept at once (default 10, 1-32)
 )
 
 // sweepScope reads SWEEP_SCOPE.

@@ -75,6 +75,10 @@ type Config struct {
 	RoleName string
 	// SourceIdentity is passed on every AssumeRole (DefaultSourceIdentity when empty).
 	SourceIdentity string
+	// InheritSourceIdentity passes no SourceIdentity: the caller's own, if its session has one,
+	// carries over (STS propagates it and refuses to change it). For a person's workstation
+	// (sidguard scan --org); the hub's functions always set SourceIdentity.
+	InheritSourceIdentity bool
 	// SessionName is the RoleSessionName (DefaultSessionName when empty).
 	SessionName string
 	// Duration asked for (DefaultDuration when 0; STS allows 15 min to the role's maximum).
@@ -162,7 +166,7 @@ func New[T any](cfg Config, own T, build func(account string, creds aws.Credenti
 	if cfg.Partition == "" {
 		cfg.Partition = "aws"
 	}
-	if cfg.SourceIdentity == "" {
+	if cfg.SourceIdentity == "" && !cfg.InheritSourceIdentity {
 		cfg.SourceIdentity = DefaultSourceIdentity
 	}
 	if cfg.SessionName == "" {
@@ -264,12 +268,15 @@ func (s *Set[T]) retrieve(ctx context.Context, account string, e *entry[T]) (aws
 	arn := s.RoleARN(account)
 	secs := int32(s.cfg.Duration / time.Second)
 	e.assumed++
-	out, err := s.cfg.STS.AssumeRole(ctx, &sts.AssumeRoleInput{
+	in := &sts.AssumeRoleInput{
 		RoleArn:         aws.String(arn),
 		RoleSessionName: aws.String(s.cfg.SessionName),
-		SourceIdentity:  aws.String(s.cfg.SourceIdentity),
 		DurationSeconds: aws.Int32(secs),
-	})
+	}
+	if !s.cfg.InheritSourceIdentity {
+		in.SourceIdentity = aws.String(s.cfg.SourceIdentity)
+	}
+	out, err := s.cfg.STS.AssumeRole(ctx, in)
 	if err == nil && (out.Credentials == nil || out.Credentials.AccessKeyId == nil) {
 		err = errors.New("AssumeRole returned no credentials")
 	}

@@ -38,8 +38,9 @@ const (
 	ScopeOrganization = "organization"
 )
 
-// DefaultParallel is how many accounts are swept at once when Runner.Parallel is 0.
-const DefaultParallel = 4
+// DefaultParallel is how many accounts are swept at once when Runner.Parallel is 0: enough for
+// an organization of ten accounts to take about as long as its largest (cmd/benchorg).
+const DefaultParallel = 10
 
 // MaxParallel bounds Runner.Parallel.
 const MaxParallel = 32
