@@ -6,12 +6,13 @@
 //     fixed latencies per call, one per account, because IAM's rate limits are per account;
 //     moto_server, a single Python process holding every account, cannot show that property
 //     (it serves all accounts from one core). Goal: organization <= 2x one account.
+//
 //  2. AssumeRole: -events CreateRole events spread over the member accounts, through the real
 //     Enforce bootstrap under the Lambda Runtime Interface Emulator against moto_server, with a
 //     proxy counting sts:AssumeRole per account. Goal: at most one per account per credential
 //     lifetime (one hour).
 //
-//	make bench-org     # or: go run ./cmd/benchorg [-accounts 10] [-roles 500] [-events 100]
+//     make bench-org     # or: go run ./cmd/benchorg [-accounts 10] [-roles 500] [-events 100]
 package main
 
 import (

@@ -116,7 +116,10 @@ type modelStore struct {
 	v []byte
 }
 
-func (s *modelStore) Load(context.Context) ([]byte, error) { time.Sleep(s.o.publishLatency); return s.v, nil }
+func (s *modelStore) Load(context.Context) ([]byte, error) {
+	time.Sleep(s.o.publishLatency)
+	return s.v, nil
+}
 func (s *modelStore) Save(_ context.Context, v []byte) error {
 	time.Sleep(s.o.publishLatency)
 	s.v = v
