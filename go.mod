@@ -17,7 +17,7 @@ require (
 	pgregory.net/rapid v1.3.0
 )
 
-require github.com/aws/aws-sdk-go-v2/service/organizations v1.62.8
+require github.com/aws/aws-sdk-go-v2/service/organizations v1.56.1
 
 require (
 	github.com/aws/aws-sdk-go-v2/feature/ec2/imds v1.20.9 // indirect
