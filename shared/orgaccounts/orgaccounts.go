@@ -76,7 +76,8 @@ func List(ctx context.Context, api API) ([]Account, error) {
 // Directory answers membership questions from a list it refreshes: at most every MaxAge, and
 // sooner (but not more often than every MinAge) when asked about an account it does not hold,
 // so that a newly created account is served within MinAge of its first event while a flood of
-// events naming strangers costs at most one ListAccounts pass per MinAge.
+// events naming strangers costs at most one ListAccounts pass per MinAge. When a listing fails,
+// the accounts of the last good list are still served.
 type Directory struct {
 	API    API
 	MaxAge time.Duration    // DefaultMaxAge when 0
@@ -111,6 +112,12 @@ func (d *Directory) Check(ctx context.Context, account string) error {
 	if stale {
 		accounts, err := List(ctx, d.API)
 		if err != nil {
+			// A listing that fails (throttled, say) does not turn known members away: the list
+			// already held still answers for them, and the next check lists again. An account
+			// the list does not hold gets the error, never ErrNotMember.
+			if d.active[account] {
+				return nil
+			}
 			return fmt.Errorf("check account %s: %w", account, err)
 		}
 		d.active = make(map[string]bool, len(accounts))

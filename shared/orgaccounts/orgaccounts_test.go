@@ -114,10 +114,14 @@ func TestDirectoryRefresh(t *testing.T) {
 	if diff := cmp.Diff([]string{"222222222222"}, d.Accounts()); diff != "" {
 		t.Error(diff)
 	}
-	// A listing failure is not "not a member".
+	// A listing failure is not "not a member": a known member is still served from the last
+	// good list, an unknown account gets the error.
 	api.errAt = 0
 	now = now.Add(time.Hour)
-	if err := d.Check(ctx, "222222222222"); err == nil || errors.Is(err, ErrNotMember) {
-		t.Fatalf("list failure: err %v", err)
+	if err := d.Check(ctx, "222222222222"); err != nil {
+		t.Fatalf("known member during a list failure: err %v", err)
+	}
+	if err := d.Check(ctx, "333333333333"); err == nil || errors.Is(err, ErrNotMember) {
+		t.Fatalf("unknown account during a list failure: err %v", err)
 	}
 }
