@@ -13,6 +13,7 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/source-identity-guard/source-identity-guard/shared/guard"
 	"github.com/source-identity-guard/source-identity-guard/shared/harness/lambdaemu"
@@ -351,5 +352,16 @@ func TestSweepOrganization(t *testing.T) {
 	}
 	if per := w.proxy.PerAccount(); per[w.a] != 1 || per[w.b] != 1 || per[w.hub] != 0 {
 		t.Errorf("AssumeRole per account = %v", per)
+	}
+	// One position per account: the hub's in SWEEP_POSITION_PARAMETER, each member's below it;
+	// none for the account that was not swept.
+	ssmc := ssm.NewFromConfig(w.cfgs[w.hub])
+	for acct, name := range map[string]string{w.hub: "/source-identity-guard/sweep-position",
+		w.a: "/source-identity-guard/sweep-position/" + w.a, w.b: "/source-identity-guard/sweep-position/" + w.b,
+		w.c: "/source-identity-guard/sweep-position/" + w.c} {
+		_, err := ssmc.GetParameter(t.Context(), &ssm.GetParameterInput{Name: aws.String(name)})
+		if (err == nil) != (acct != w.c) {
+			t.Errorf("position of %s (%s): %v", acct, name, err)
+		}
 	}
 }
