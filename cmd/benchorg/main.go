@@ -12,6 +12,9 @@
 //     proxy counting sts:AssumeRole per account. Goal: at most one per account per credential
 //     lifetime (one hour).
 //
+//  3. The real Sweep bootstrap under the emulator against moto_server, -moto-roles roles per
+//     account: end to end, but moto serves every account from one process.
+//
 //     make bench-org     # or: go run ./cmd/benchorg [-accounts 10] [-roles 500] [-events 100]
 package main
 
@@ -35,6 +38,7 @@ type options struct {
 	assumeLatency           time.Duration
 	publishLatency          time.Duration
 	skipEmulator            bool
+	motoRoles               int
 }
 
 func main() {
@@ -48,7 +52,8 @@ func main() {
 	flag.DurationVar(&o.writeLatency, "write-latency", 80*time.Millisecond, "model: UpdateAssumeRolePolicy")
 	flag.DurationVar(&o.assumeLatency, "assume-latency", 100*time.Millisecond, "model: sts:AssumeRole")
 	flag.DurationVar(&o.publishLatency, "publish-latency", 20*time.Millisecond, "model: events:PutEvents and SSM calls")
-	flag.BoolVar(&o.skipEmulator, "skip-emulator", false, "skip part 2 (needs moto_server and the emulator)")
+	flag.BoolVar(&o.skipEmulator, "skip-emulator", false, "skip parts 2 and 3 (need moto_server and the emulator)")
+	flag.IntVar(&o.motoRoles, "moto-roles", 100, "part 3: roles per account for the Sweep bootstrap against moto_server (0 skips it)")
 	flag.Parse()
 	if o.accounts < 1 || o.roles < 1 || o.events < 1 || o.open < 0 || o.open > 1 {
 		fmt.Fprintln(os.Stderr, "benchorg: -accounts, -roles, -events must be positive and -open within 0..1")
@@ -62,6 +67,11 @@ func main() {
 	if !o.skipEmulator {
 		if err := assumeBench(ctx, os.Stdout, o); err != nil {
 			fail(err)
+		}
+		if o.motoRoles > 0 {
+			if err := motoSweepBench(ctx, os.Stdout, o); err != nil {
+				fail(err)
+			}
 		}
 	}
 }
