@@ -59,7 +59,7 @@ func (c *clients) orgRolesFor(lookup func(string) (string, bool), s guard.Settin
 			Partition: partitionOf(s.OwnRoleARNs[0]),
 			RoleName:  name,
 			STS:       stsc,
-			Members:   &orgaccounts.Directory{API: orgc},
+			Members:   &orgaccounts.Lookup{API: orgc},
 		}, c.roles, func(_ string, creds aws.CredentialsProvider) *iamrole.Client {
 			cfg := c.cfg.Copy()
 			cfg.Credentials = creds

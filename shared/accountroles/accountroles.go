@@ -48,7 +48,7 @@ type STS interface {
 
 var _ STS = (*sts.Client)(nil)
 
-// Members says whether an account belongs to the organization. *orgaccounts.Directory
+// Members says whether an account belongs to the organization. *orgaccounts.Lookup
 // satisfies it: nil for an ACTIVE member, an error wrapping orgaccounts.ErrNotMember for
 // anything else, another error when the organization could not be read.
 type Members interface {

@@ -1,6 +1,7 @@
 package orgaccounts
 
 import (
+	"errors"
 	"slices"
 	"testing"
 
@@ -44,5 +45,32 @@ func TestListAgainstMoto(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(ids, want) {
 		t.Errorf("accounts = %v\nwant %v", ids, want)
+	}
+}
+
+// TestLookupAgainstMoto: DescribeAccount as moto answers it: a member, a closed account, a stranger.
+func TestLookupAgainstMoto(t *testing.T) {
+	srv := motoserver.Start(t)
+	ctx := t.Context()
+	api := organizations.NewFromConfig(srv.AWSConfig())
+	if _, err := api.CreateOrganization(ctx, &organizations.CreateOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, email := range []string{"a@example.com", "b@example.com"} {
+		out, err := api.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String("m"), Email: aws.String(email)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, aws.ToString(out.CreateAccountStatus.AccountId))
+	}
+	if _, err := api.CloseAccount(ctx, &organizations.CloseAccountInput{AccountId: aws.String(ids[1])}); err != nil {
+		t.Fatal(err)
+	}
+	l := &Lookup{API: api}
+	for account, member := range map[string]bool{motoserver.AccountID: true, ids[0]: true, ids[1]: false, "999988887777": false} {
+		if err := l.Check(ctx, account); (err == nil) != member || (err != nil && !errors.Is(err, ErrNotMember)) {
+			t.Errorf("%s: %v; want member %v", account, err, member)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 // Package orgaccounts is the only AWS Organizations I/O of the project: it lists the accounts of
 // the organization (organizations:ListAccounts, every page) and keeps those whose State is
-// ACTIVE, and it answers "is this account an active member?" from a list it refreshes.
+// ACTIVE (for the sweep), and it answers "is this account an ACTIVE member?" with a cached
+// DescribeAccount (for the event path, Lookup).
 //
 // Why ListAccounts and State:
 //   - ListAccounts returns every account of the organization, whatever OU it sits in (unlike
@@ -20,7 +21,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -73,95 +73,90 @@ func List(ctx context.Context, api API) ([]Account, error) {
 	}
 }
 
-// Directory answers membership questions from a list it refreshes: at most every MaxAge, and
-// sooner (but not more often than every MinAge) when asked about an account it does not hold,
-// so that a newly created account is served within MinAge of its first event while a flood of
-// events naming strangers costs at most one ListAccounts pass per MinAge. When a listing fails,
-// the accounts of the last good list are still served.
-type Directory struct {
-	API    API
-	MaxAge time.Duration    // DefaultMaxAge when 0
-	MinAge time.Duration    // DefaultMinAge when 0
-	Now    func() time.Time // time.Now when nil
-
-	mu      sync.Mutex
-	active  map[string]bool
-	fetched time.Time
+// DescribeAPI is the part of *organizations.Client that Lookup uses.
+type DescribeAPI interface {
+	DescribeAccount(ctx context.Context, in *organizations.DescribeAccountInput, optFns ...func(*organizations.Options)) (*organizations.DescribeAccountOutput, error)
 }
 
-// Defaults for Directory.
+var _ DescribeAPI = (*organizations.Client)(nil)
+
+// Lookup answers "is this account an ACTIVE member?" for the event path with one
+// organizations:DescribeAccount per account, cached: an ACTIVE member for TTL, anything else for
+// NegativeTTL (short, so that a new account is served soon after it joins and a suspended one is
+// refused soon after). Listing the organization instead would cost ceil(accounts/20)
+// ListAccounts calls on every cold start of the function.
+//
+// DescribeAccount answers AccountNotFoundException for an account outside the organization
+// (https://docs.aws.amazon.com/organizations/latest/APIReference/API_DescribeAccount.html); that
+// is ErrNotMember. Any other failure (throttling, AccessDenied) is returned as it is, uncached, and
+// never reads as "not a member".
+type Lookup struct {
+	API         DescribeAPI
+	TTL         time.Duration    // DefaultTTL when 0
+	NegativeTTL time.Duration    // DefaultNegativeTTL when 0
+	Now         func() time.Time // time.Now when nil
+
+	mu    sync.Mutex
+	cache map[string]lookupEntry
+}
+
+type lookupEntry struct {
+	err error // nil: ACTIVE member
+	at  time.Time
+}
+
+// Defaults for Lookup.
 const (
-	DefaultMaxAge = 15 * time.Minute
-	DefaultMinAge = 30 * time.Second
+	DefaultTTL         = 15 * time.Minute
+	DefaultNegativeTTL = 30 * time.Second
 )
 
 // ErrNotMember: the account is not an ACTIVE account of the organization.
 var ErrNotMember = errors.New("not an ACTIVE account of the organization")
 
 // Check returns nil when account is an ACTIVE account of the organization, an error wrapping
-// ErrNotMember when it is not, and any other error when the organization could not be listed.
-func (d *Directory) Check(ctx context.Context, account string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	now := d.now()
-	age := now.Sub(d.fetched)
-	stale := d.active == nil || age >= d.maxAge()
-	if !stale && !d.active[account] && age >= d.minAge() {
-		stale = true
+// ErrNotMember when it is not (outside the organization, or suspended, closing, closed), and any
+// other error when Organizations could not answer.
+func (l *Lookup) Check(ctx context.Context, account string) error {
+	now := time.Now
+	if l.Now != nil {
+		now = l.Now
 	}
-	if stale {
-		accounts, err := List(ctx, d.API)
-		if err != nil {
-			// A listing that fails (throttled, say) does not turn known members away: the list
-			// already held still answers for them, and the next check lists again. An account
-			// the list does not hold gets the error, never ErrNotMember.
-			if d.active[account] {
-				return nil
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e, ok := l.cache[account]; ok {
+		ttl := l.TTL
+		if ttl <= 0 {
+			ttl = DefaultTTL
+		}
+		if e.err != nil {
+			ttl = l.NegativeTTL
+			if ttl <= 0 {
+				ttl = DefaultNegativeTTL
 			}
-			return fmt.Errorf("check account %s: %w", account, err)
 		}
-		d.active = make(map[string]bool, len(accounts))
-		for _, a := range accounts {
-			d.active[a.ID] = true
+		if now().Sub(e.at) < ttl {
+			return e.err
 		}
-		d.fetched = now
 	}
-	if !d.active[account] {
-		return fmt.Errorf("account %s: %w", account, ErrNotMember)
+	out, err := l.API.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(account)})
+	var verdict error
+	switch {
+	case err != nil:
+		if _, ok := errors.AsType[*types.AccountNotFoundException](err); !ok {
+			return fmt.Errorf("organizations DescribeAccount %s: %w", account, err)
+		}
+		verdict = fmt.Errorf("account %s: %w", account, ErrNotMember)
+	case out.Account == nil || out.Account.State != types.AccountStateActive:
+		state := "unknown"
+		if out.Account != nil && out.Account.State != "" {
+			state = string(out.Account.State)
+		}
+		verdict = fmt.Errorf("account %s (state %s): %w", account, state, ErrNotMember)
 	}
-	return nil
-}
-
-// Accounts returns the ACTIVE account ids the directory holds now, sorted (nil before the first
-// Check).
-func (d *Directory) Accounts() []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var out []string
-	for a := range d.active {
-		out = append(out, a)
+	if l.cache == nil {
+		l.cache = map[string]lookupEntry{}
 	}
-	slices.Sort(out)
-	return out
-}
-
-func (d *Directory) now() time.Time {
-	if d.Now != nil {
-		return d.Now()
-	}
-	return time.Now()
-}
-
-func (d *Directory) maxAge() time.Duration {
-	if d.MaxAge > 0 {
-		return d.MaxAge
-	}
-	return DefaultMaxAge
-}
-
-func (d *Directory) minAge() time.Duration {
-	if d.MinAge > 0 {
-		return d.MinAge
-	}
-	return DefaultMinAge
+	l.cache[account] = lookupEntry{err: verdict, at: now()}
+	return verdict
 }

@@ -81,47 +81,57 @@ func TestList(t *testing.T) {
 	}
 }
 
-func TestDirectoryRefresh(t *testing.T) {
-	api := &pages{pages: [][]types.Account{{acct("111111111111", types.AccountStateActive)}}, errAt: -1}
-	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	d := &Directory{API: api, MaxAge: 10 * time.Minute, MinAge: time.Minute, Now: func() time.Time { return now }}
-	ctx := t.Context()
+// describe is a fake DescribeAccount: accounts maps an id to its state; err fails every call.
+type describe struct {
+	accounts map[string]types.AccountState
+	err      error
+	calls    int
+}
 
-	if err := d.Check(ctx, "111111111111"); err != nil || api.calls != 1 {
-		t.Fatalf("member: err %v, calls %d", err, api.calls)
+func (d *describe) DescribeAccount(_ context.Context, in *organizations.DescribeAccountInput, _ ...func(*organizations.Options)) (*organizations.DescribeAccountOutput, error) {
+	d.calls++
+	if d.err != nil {
+		return nil, d.err
 	}
-	// A stranger right after the listing: refused without another call (MinAge).
-	if err := d.Check(ctx, "999999999999"); !errors.Is(err, ErrNotMember) || api.calls != 1 {
-		t.Fatalf("stranger: err %v, calls %d", err, api.calls)
+	st, ok := d.accounts[aws.ToString(in.AccountId)]
+	if !ok {
+		return nil, &types.AccountNotFoundException{Message: aws.String("You specified an account that doesn't exist.")}
 	}
-	// A new account joins; a minute later its first event re-lists once.
-	api.pages[0] = append(api.pages[0], acct("222222222222", types.AccountStateActive))
-	now = now.Add(time.Minute)
-	if err := d.Check(ctx, "222222222222"); err != nil || api.calls != 2 {
-		t.Fatalf("new member: err %v, calls %d", err, api.calls)
+	return &organizations.DescribeAccountOutput{Account: &types.Account{Id: in.AccountId, State: st}}, nil
+}
+
+func TestLookup(t *testing.T) {
+	api := &describe{accounts: map[string]types.AccountState{"111111111111": types.AccountStateActive,
+		"222222222222": types.AccountStateSuspended}}
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	l := &Lookup{API: api, Now: func() time.Time { return now }}
+	ctx := t.Context()
+	check := func(account string, wantMember bool, wantCalls int) {
+		t.Helper()
+		err := l.Check(ctx, account)
+		if (err == nil) != wantMember || (!wantMember && !errors.Is(err, ErrNotMember)) || api.calls != wantCalls {
+			t.Fatalf("%s: err %v, calls %d; want member %v, %d calls", account, err, api.calls, wantMember, wantCalls)
+		}
 	}
-	// Known members do not re-list until MaxAge.
-	now = now.Add(9 * time.Minute)
-	if err := d.Check(ctx, "111111111111"); err != nil || api.calls != 2 {
-		t.Fatalf("cached member: err %v, calls %d", err, api.calls)
-	}
-	// The account is suspended; after MaxAge the next check sees it.
-	api.pages[0][0].State = types.AccountStateSuspended
-	now = now.Add(time.Minute)
-	if err := d.Check(ctx, "111111111111"); !errors.Is(err, ErrNotMember) || api.calls != 3 {
-		t.Fatalf("suspended: err %v, calls %d", err, api.calls)
-	}
-	if diff := cmp.Diff([]string{"222222222222"}, d.Accounts()); diff != "" {
-		t.Error(diff)
-	}
-	// A listing failure is not "not a member": a known member is still served from the last
-	// good list, an unknown account gets the error.
-	api.errAt = 0
+	check("111111111111", true, 1)
+	check("111111111111", true, 1)  // cached
+	check("222222222222", false, 2) // suspended
+	check("999999999999", false, 3) // outside the organization
+	check("999999999999", false, 3) // cached refusal
+	// The stranger joins; after NegativeTTL its next event is served.
+	api.accounts["999999999999"] = types.AccountStateActive
+	now = now.Add(DefaultNegativeTTL)
+	check("999999999999", true, 4)
+	// The member is suspended; after TTL the next check refuses it.
+	api.accounts["111111111111"] = types.AccountStateSuspended
+	now = now.Add(DefaultTTL)
+	check("111111111111", false, 5)
+	// An answer that is not AccountNotFound is not "not a member", and is not cached.
+	api.err = errors.New("TooManyRequestsException")
 	now = now.Add(time.Hour)
-	if err := d.Check(ctx, "222222222222"); err != nil {
-		t.Fatalf("known member during a list failure: err %v", err)
-	}
-	if err := d.Check(ctx, "333333333333"); err == nil || errors.Is(err, ErrNotMember) {
-		t.Fatalf("unknown account during a list failure: err %v", err)
+	for i := range 2 {
+		if err := l.Check(ctx, "111111111111"); err == nil || errors.Is(err, ErrNotMember) || api.calls != 6+i {
+			t.Fatalf("throttled: err %v, calls %d", err, api.calls)
+		}
 	}
 }

@@ -461,6 +461,18 @@ func TestOrganizationSettingsAndPermissions(t *testing.T) {
 			}
 		}
 	}
+	// Reading the organization: the event path describes one account, the sweep lists them.
+	for id, action := range map[string]string{"EnforceOrgPolicy": "organizations:DescribeAccount", "SweepOrgPolicy": "organizations:ListAccounts"} {
+		var actions []string
+		for _, st := range lookupList(t, tpl.Resources[id].Properties, "PolicyDocument", "Statement") {
+			actions = append(actions, asList(st.(map[string]any)["Action"])...)
+		}
+		if !slices.Contains(actions, action) || slices.ContainsFunc(actions, func(a string) bool {
+			return strings.HasPrefix(a, "organizations:") && a != action
+		}) {
+			t.Errorf("%s: organizations actions %v; want only %s", id, actions, action)
+		}
+	}
 	// Single-account deployments get none of it: every organization resource is conditional.
 	for _, id := range []string{"OrgEventBus", "OrgEventBusPolicy", "OrgIamEventsRule", "OrgIamEventsPermission",
 		"OrgIamEventsFailedInvocationsAlarm", "EnforceOrgPolicy", "SweepOrgPolicy", "MemberStackSet"} {
