@@ -157,6 +157,7 @@ func newOrgHandler(ctx context.Context, lookup func(string) (string, bool), logg
 			}, nil
 		},
 		Publisher: pub,
+		Calls:     counter.Snapshot,
 		Metrics:   em,
 		Logger:    logger,
 	}

@@ -60,9 +60,12 @@ type Runner struct {
 	Job       JobFor   // required
 	Parallel  int      // accounts at once; DefaultParallel when 0
 	Publisher sweep.Publisher
-	Metrics   *emf.Writer // nil writes no metrics
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Calls returns the AWS calls made so far by operation, every account's together (nil: no
+	// counts); the summary reports those of the run.
+	Calls   func() map[string]int
+	Metrics *emf.Writer // nil writes no metrics
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // AccountResult is one account's line in the organization summary.
@@ -96,6 +99,7 @@ type Summary struct {
 	Started         time.Time       `json:"started"`
 	DurationMS      int64           `json:"durationMs"`
 	PerAccount      []AccountResult `json:"perAccount"`
+	APICalls        map[string]int  `json:"apiCalls,omitempty"`
 	EventsPublished int             `json:"eventsPublished"`
 	EventsFailed    int             `json:"eventsFailed"`
 	Error           string          `json:"error,omitempty"`
@@ -126,6 +130,10 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 	}
 	par = min(par, MaxParallel)
 	start := now()
+	var before map[string]int
+	if r.Calls != nil {
+		before = r.Calls()
+	}
 	sum := Summary{Scope: ScopeOrganization, Account: r.Hub, Counts: map[guard.Decision]int{}, Parallel: par,
 		Started: start, PerAccount: []AccountResult{}}
 
@@ -171,6 +179,14 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 	sum.Completed = sum.AccountsCompleted == sum.Accounts
 	sum.Judged, sum.ComplianceRatio = Ratio(sum.Counts)
 	sum.DurationMS = now().Sub(start).Milliseconds()
+	if r.Calls != nil {
+		sum.APICalls = map[string]int{}
+		for op, n := range r.Calls() {
+			if d := n - before[op]; d > 0 {
+				sum.APICalls[op] = d
+			}
+		}
+	}
 	runErr := errors.Join(errs...)
 	if runErr != nil {
 		sum.Error = runErr.Error()

@@ -285,6 +285,7 @@ func TestSweepOrganization(t *testing.T) {
 		AccountsFailed int            `json:"accountsFailed"`
 		Completed      bool           `json:"completed"`
 		Counts         map[string]int `json:"counts"`
+		APICalls       map[string]int `json:"apiCalls"`
 		PerAccount     []struct {
 			Account   string `json:"account"`
 			Completed bool   `json:"completed"`
@@ -293,6 +294,11 @@ func TestSweepOrganization(t *testing.T) {
 	}
 	if err := json.Unmarshal(inv.Payload, &sum); err != nil {
 		t.Fatal(err)
+	}
+	// One ListRoles per swept account (each has one page), one AssumeRole per member reached
+	// (C's is refused), counted by the function's SDK counter.
+	if sum.APICalls["IAM.ListRoles"] != 3 || sum.APICalls["STS.AssumeRole"] != 3 || sum.APICalls["Organizations.ListAccounts"] < 1 {
+		t.Errorf("apiCalls = %v", sum.APICalls)
 	}
 	if sum.Scope != "organization" || sum.Account != w.hub || sum.Accounts != 4 || sum.AccountsFailed != 1 || sum.Completed {
 		t.Errorf("org summary = %s", inv.Payload)
