@@ -87,3 +87,15 @@ cfn-lint:
 .PHONY: clean
 clean:
 	rm -rf build .aws-sam
+
+# [org] Organization-wide guardrail: an org sweep of 10 accounts x 500 roles against one 500-role
+# account (in-process IAM model: IAM's limits are per account), and sts:AssumeRole per account for
+# 100 events through the real Enforce bootstrap under the emulator (docs/organization.md).
+.PHONY: bench-org
+bench-org: rie
+	$(GO) run ./cmd/benchorg $(BENCH_ORG_FLAGS)
+
+# [org] cfn-lint of the member stack (plain CloudFormation, deployed by the hub's StackSet).
+.PHONY: cfn-lint-member
+cfn-lint-member:
+	cfn-lint -- member-template.yaml

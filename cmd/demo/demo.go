@@ -154,6 +154,10 @@ func run(ctx context.Context, w io.Writer, opts options) error {
 	}
 
 	report(w, results, published, opts.mode)
+	// [org] a second account, protected through the hub (org.go).
+	if err := orgDemo(ctx, w, logf, moto, boot, rie, opts.mode); err != nil {
+		return fmt.Errorf("organization step: %w", err)
+	}
 	if inits := emu.InitDurations(); len(inits) > 0 {
 		fmt.Fprintf(w, "\nCold start: the emulator's INIT REPORT says %.1f ms (make bench measures more).\n",
 			float64(inits[0].Microseconds())/1000)

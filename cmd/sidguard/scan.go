@@ -31,7 +31,7 @@ const formatSARIF = "sarif"
 
 var scanCommand = &command{
 	name:    "scan",
-	args:    "[--mode audit|allow|require] [--fix] [--format text|json|sarif] [--concurrency N] [flags]",
+	args:    "[--org] [--mode audit|allow|require] [--fix] [--format text|json|sarif] [--concurrency N] [flags]",
 	summary: "judge every role of an AWS account, as the scheduled sweep does",
 	help: `Reads every IAM role of the account that the default credential chain reaches (environment,
 --profile or AWS_PROFILE, SSO, ...; AWS_ENDPOINT_URL is honoured) and judges each one with the
@@ -42,9 +42,13 @@ sweep does in allow or require mode. Tags on a role override --mode as in the gu
 
 Output (standard output; progress and errors go to standard error):
   text   a table of the roles that are not compliant, then a summary line
-  json   one JSON object per role per line (JSON Lines): role, arn, path, decision, reason,
-         mode, findings [{code, message, ...}]
+  json   one JSON object per role per line (JSON Lines): role, arn, account, path, decision,
+         reason, mode, findings [{code, message, ...}]
   sarif  a SARIF 2.1.0 log with one result per non-compliant role, for code-scanning dashboards
+
+With --org (management account or delegated administrator credentials) it scans every ACTIVE
+account of the organization through --member-role, a progress line per account on standard
+error; an account whose role cannot be assumed is a failed record naming it.
 
 Exit status: 0 every role compliant, exempt or fixed; 1 non-compliant roles remain; 2 error
 (the account could not be listed, a role could not be judged or written, or bad flags).`,
@@ -127,6 +131,7 @@ Exit status: 0 every role compliant, exempt or fixed; 1 non-compliant roles rema
 			return nil
 		})
 		fs.BoolVar(&o.noProgress, "no-progress", false, "Never show the progress line on standard error")
+		o.orgFlags(fs) // [org] --org, --member-role, --source-identity, --account-concurrency (scan_org.go)
 		return func(std stdio, _ []string) int { return o.run(std) }
 	},
 }
@@ -143,12 +148,14 @@ type scanOptions struct {
 	profile     string
 	maxAttempts int
 	noProgress  bool
+	org         orgOptions // [org]
 }
 
 // scanLine is one JSON Lines record; its fields are part of the CLI contract.
 type scanLine struct {
 	Role     string                `json:"role"`
 	ARN      string                `json:"arn"`
+	Account  string                `json:"account"` // [org] the role's account, 12 digits
 	Path     string                `json:"path"`
 	Decision guard.Decision        `json:"decision"`
 	Reason   string                `json:"reason"`
@@ -180,6 +187,9 @@ func (o *scanOptions) run(std stdio) int {
 	if err != nil {
 		fmt.Fprintf(std.err, "sidguard scan: %v\n", err)
 		return exitUsage
+	}
+	if o.org.on { // [org] every account of the organization (scan_org.go)
+		return o.runOrg(ctx, std, cfg, counter, policy)
 	}
 	s := &sweep.Sweeper{Roles: iamrole.New(iam.NewFromConfig(cfg)), Policy: policy, DryRun: !o.fix, Concurrency: o.concurrency}
 
@@ -220,6 +230,7 @@ type scanWriter struct {
 	mode   guard.Mode
 	err    error
 	rows   []sweep.Result // text: the non-compliant roles
+	org    bool           // [org] text: the ROLE column starts with the account
 	log    *sarif.Log
 }
 
@@ -238,7 +249,7 @@ func (sw *scanWriter) add(r sweep.Result) {
 	}
 	switch sw.format {
 	case formatJSON:
-		line := scanLine{Role: r.Role.Name, ARN: r.Role.ARN, Path: r.Role.Path, Decision: r.Verdict.Decision,
+		line := scanLine{Role: r.Role.Name, ARN: r.Role.ARN, Account: accountOfARN(r.Role.ARN), Path: r.Role.Path, Decision: r.Verdict.Decision,
 			Reason: r.Verdict.Reason, Mode: r.Verdict.Mode, Findings: nonNil(r.Verdict.Findings)}
 		if r.Err != nil {
 			line.Error = r.Err.Error()
@@ -291,7 +302,11 @@ func (sw *scanWriter) finish(sum sweep.Summary, took time.Duration, runErr error
 		tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
 		fmt.Fprintln(tw, "DECISION\tROLE\tFINDINGS\tREASON")
 		for _, r := range sw.rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Verdict.Decision, r.Role.Path+r.Role.Name,
+			role := r.Role.Path + r.Role.Name
+			if sw.org { // [org]
+				role = accountOfARN(r.Role.ARN) + ":" + role
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Verdict.Decision, role,
 				findingCodes(r.Verdict.Findings), r.Verdict.Reason)
 		}
 		tw.Flush()
@@ -419,7 +434,7 @@ func sarifResult(r sweep.Result) sarif.Result {
 		}},
 		PartialFingerprints: map[string]string{"roleArn/ruleId": r.Role.ARN + "/" + ruleID},
 		Properties: map[string]any{"decision": v.Decision, "mode": v.Mode, "roleArn": r.Role.ARN,
-			"findings": nonNil(v.Findings)},
+			"account": accountOfARN(r.Role.ARN), "findings": nonNil(v.Findings)}, // [org] account
 	}
 }
 

@@ -50,9 +50,16 @@ func newGuard(lookup func(string) (string, bool), logger *slog.Logger, metrics i
 		return nil, err
 	}
 	c := &clients{cfg: cfg, lookup: lookup, busName: s.BusName}
+	roles := c.rolesFor(s.Account)
+	// [org] MEMBER_ROLE_NAME set: the hub serves every account of the organization (org.go).
+	if org, err := c.orgRolesFor(lookup, s); err != nil {
+		return nil, err
+	} else if org != nil {
+		roles = org
+	}
 	return guard.New(guard.Config{
 		Policy:      s.Policy,
-		Roles:       c.rolesFor(s.Account),
+		Roles:       roles,
 		Publisher:   c.publisher(),
 		OwnRoleARNs: s.OwnRoleARNs,
 		Logger:      logger,

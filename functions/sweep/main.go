@@ -30,6 +30,19 @@ import (
 
 func main() {
 	logger := lambdacontext.NewLogger()
+	// [org] SWEEP_SCOPE=organization sweeps every account of the organization (org.go).
+	if scope, err := sweepScope(os.LookupEnv); err != nil {
+		logger.Error("startup failed", "err", err)
+		os.Exit(1)
+	} else if scope != orgsweepScopeAccount {
+		oh, err := newOrgHandler(context.Background(), os.LookupEnv, logger, os.Stdout)
+		if err != nil {
+			logger.Error("startup failed", "err", err)
+			os.Exit(1)
+		}
+		lambda.StartHandlerFunc(oh.Handle)
+		return
+	}
 	h, err := newHandler(context.Background(), os.LookupEnv, logger, os.Stdout)
 	if err != nil {
 		logger.Error("startup failed", "err", err)

@@ -117,7 +117,11 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		}
 		buf = buf[:0]
 	}
+	var seenAccount string // [org] the account of the first role listed, for a Job without Account
 	sum, runErr := j.Sweeper.Run(ctx, from, func(r Result) {
+		if seenAccount == "" {
+			seenAccount = accountOf(r.Role.ARN)
+		}
 		if !r.Verdict.Decision.Publishes() {
 			return
 		}
@@ -132,6 +136,10 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		}
 	})
 	flush()
+	sum.Account = j.Account // [org] every summary event carries its account
+	if sum.Account == "" {
+		sum.Account = seenAccount
+	}
 	sum.EventsPublished, sum.EventsFailed = published, failed
 	if loadErr != nil {
 		sum.Warnings = append(sum.Warnings, loadErr.Error())

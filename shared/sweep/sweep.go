@@ -76,6 +76,9 @@ type Result struct {
 
 // Summary is what one run did.
 type Summary struct {
+	// Account is the account swept (set by the Job; the Job's Account, else that of the roles'
+	// ARNs). [org: every summary event carries its account]
+	Account string `json:"account"`
 	// Completed is true when the run reached the last role; false when it stopped early (deadline
 	// or error) and Next says where the next run continues.
 	Completed bool                   `json:"completed"`
