@@ -32,6 +32,7 @@ var commands = []*command{
 	fixCommand,
 	explainCommand,
 	scanCommand,
+	credentialsCommand,
 	versionCommand,
 }
 
@@ -90,8 +91,12 @@ Usage:
 
 Subcommands:
 `)
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-*s %s\n", width, c.name, c.summary)
 	}
 	b.WriteString(`
 Input (FILE, or standard input when FILE is "-" or absent) is one of:
