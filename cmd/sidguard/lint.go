@@ -40,13 +40,15 @@ Output (standard output):
   sarif  a SARIF 2.1.0 log with one result per finding, at its file and line (GitHub code
          scanning)
 
-In a directory, files that are neither templates nor plans are skipped; a named FILE must be one.
+In a directory, files that are neither templates nor plans are skipped (unless they fail to
+parse and look like one); a named FILE must be one, unless --skip-unrecognised.
 
 Exit status: 0 every role compliant (or none found), 1 any role not compliant, 2 unusable input
 (an unreadable file, a file that is not YAML or JSON, a malformed trust policy, bad flags).`,
 	maxArgs: 1 << 20,
 	setup: func(fs *flag.FlagSet) func(stdio, []string) int {
 		rf := addRuleFlags(fs)
+		skipOther := fs.Bool("skip-unrecognised", false, "Skip named files that are neither templates nor plans, as a directory search does\n(for pre-commit, which passes every changed YAML and JSON file)")
 		format := formatText
 		fs.Func("format", "Output format `text|json|sarif`. Default text", func(s string) error {
 			if s != formatText && s != formatJSON && s != formatSARIF {
@@ -63,7 +65,7 @@ Exit status: 0 every role compliant (or none found), 1 any role not compliant, 2
 			if len(args) == 0 {
 				return usageFail(std, "lint", errors.New("no PATH: name the templates, plans or directories to check"))
 			}
-			return runLint(std, args, rules, format)
+			return runLint(std, args, rules, format, *skipOther)
 		}
 	},
 }
@@ -124,8 +126,13 @@ func looksLikeIaC(data []byte) bool {
 		strings.Contains(s, "AWS::Serverless") || strings.Contains(s, "aws_iam_role")
 }
 
-func runLint(std stdio, paths []string, rules trustpolicy.Rules, format string) int {
+func runLint(std stdio, paths []string, rules trustpolicy.Rules, format string, skipOther bool) int {
 	files, errs := lintFiles(paths)
+	if skipOther {
+		for i := range files {
+			files[i].named = false
+		}
+	}
 	var results []iaclint.Result
 	read := 0
 	for _, f := range files {

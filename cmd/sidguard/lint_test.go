@@ -151,6 +151,8 @@ func TestLintExitCodes(t *testing.T) {
 		{[]string{malformed}, exitUsage, "Effect"},
 		{[]string{broken}, exitUsage, "not YAML or JSON"},
 		{[]string{notIaC}, exitUsage, "neither a CloudFormation"},
+		{[]string{"--skip-unrecognised", notIaC, compliant}, exitOK, ""},
+		{[]string{"--skip-unrecognised", broken}, exitUsage, "not YAML or JSON"},
 		{[]string{filepath.Join(dir, "missing.yaml")}, exitUsage, "no such file"},
 		{[]string{sub}, exitOK, "no IAM roles found"},
 		{[]string{}, exitUsage, "no PATH"},
