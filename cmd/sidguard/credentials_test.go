@@ -12,7 +12,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/source-identity-guard/source-identity-guard/shared/harness/callrecord"
 	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
@@ -289,6 +291,64 @@ func TestCredentialsOutputContract(t *testing.T) {
 		if lines := strings.Count(strings.TrimSpace(stderr), "\n"); tt.want != "900" && lines != 0 {
 			t.Errorf("sidguard %s: %d lines on stderr; want 1:\n%s", strings.Join(tt.args, " "), lines+1, stderr)
 		}
+	}
+}
+
+// TestCredentialsSaysWhatToDo: STS's refusals (which moto never sends; the recorder answers in
+// its place) become one line on stderr saying what to do, with nothing on stdout.
+func TestCredentialsSaysWhatToDo(t *testing.T) {
+	e := newCredentialsEnv(t)
+	args := []string{"credentials", "--role-arn", e.roleARN, "--source-profile", "base", "--no-cache"}
+	for _, tt := range []struct {
+		call, code, message string
+		want                []string
+	}{
+		{"sts.AssumeRole", "AccessDenied", "User: arn:aws:iam::123456789012:user/people/alice is not authorized to perform: sts:AssumeRole on resource: " + e.roleARN,
+			[]string{"cannot assume " + e.roleARN, "sts:AssumeRole", "trust policy names your principal"}},
+		{"sts.AssumeRole", "AccessDenied", "User: arn:aws:iam::123456789012:user/people/alice is not authorized to perform: sts:SetSourceIdentity on resource: " + e.roleARN,
+			[]string{"STS refused the source identity", "sidguard caller-policy --role-arn " + e.roleARN, "--keep-source-identity"}},
+		{"sts.GetCallerIdentity", "InvalidClientTokenId", "The security token included in the request is invalid.",
+			[]string{"no usable base credentials from profile \"base\"", "--source-profile"}},
+	} {
+		e.rec.Answer(tt.call, 403, callrecord.STSError(tt.code, tt.message))
+		stdout, stderr, code := e.run(e.bin, args...)
+		e.rec.Answer(tt.call, 0, "")
+		if code != exitUsage || stdout != "" || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%s %s: exit %d, stdout %q, stderr %q; want exit 2, nothing on stdout, one line on stderr", tt.call, tt.code, code, stdout, stderr)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%s %s: stderr %q lacks %q", tt.call, tt.code, stderr, w)
+			}
+		}
+	}
+}
+
+// TestCredentialProcessThroughTheGoSDK: the Go SDK's shared-config loader runs the helper for a
+// credential_process profile (the Terraform AWS provider uses the same loader).
+func TestCredentialProcessThroughTheGoSDK(t *testing.T) {
+	e := newCredentialsEnv(t)
+	for _, kv := range e.env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	t.Setenv("AWS_PROFILE", "")
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithSharedConfigProfile("ci"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatalf("GetCallerIdentity with profile ci through the Go SDK: %v", err)
+	}
+	if got, want := aws.ToString(out.Arn), "arn:aws:sts::123456789012:assumed-role/deployer/ci-pipeline"; got != want {
+		t.Errorf("caller = %s; want %s", got, want)
+	}
+	if calls := e.assumeRoles(); len(calls) != 1 || calls[0].Params.Get("SourceIdentity") != "ci-pipeline" {
+		t.Errorf("AssumeRole requests = %v; want one with SourceIdentity ci-pipeline", calls)
 	}
 }
 

@@ -265,7 +265,8 @@ func matchAny(patterns []string, v string, fold bool) bool {
 }
 
 // glob matches s against p, where * is any run of characters and ? any one character.
-func glob(p, s string) bool {
+func glob(pattern, str string) bool {
+	p, s := []rune(pattern), []rune(str)
 	px, sx := 0, 0
 	star, mark := -1, 0
 	for sx < len(s) {
@@ -408,28 +409,47 @@ func likeMatch(p, v string) bool {
 	if !strings.ContainsRune(p, '\x00') {
 		return glob(p, v)
 	}
-	// Escaped characters: match them literally by turning the pattern into segments.
-	return globEscaped([]rune(p), []rune(v))
-}
-
-func globEscaped(p, s []rune) bool {
-	if len(p) == 0 {
-		return len(s) == 0
+	// Tokens: a literal rune, or a wildcard (* or ?); \x00 makes the next rune literal.
+	type token struct {
+		r    rune
+		wild bool
 	}
-	switch {
-	case p[0] == '\x00' && len(p) > 1:
-		return len(s) > 0 && s[0] == p[1] && globEscaped(p[2:], s[1:])
-	case p[0] == '*':
-		for i := 0; i <= len(s); i++ {
-			if globEscaped(p[1:], s[i:]) {
-				return true
-			}
+	var toks []token
+	pr := []rune(p)
+	for i := 0; i < len(pr); i++ {
+		switch {
+		case pr[i] == '\x00' && i+1 < len(pr):
+			i++
+			toks = append(toks, token{r: pr[i]})
+		case pr[i] == '*' || pr[i] == '?':
+			toks = append(toks, token{r: pr[i], wild: true})
+		default:
+			toks = append(toks, token{r: pr[i]})
 		}
-		return false
-	case p[0] == '?':
-		return len(s) > 0 && globEscaped(p[1:], s[1:])
 	}
-	return len(s) > 0 && s[0] == p[0] && globEscaped(p[1:], s[1:])
+	s := []rune(v)
+	// The same linear backtracking as glob, over tokens.
+	px, sx, star, mark := 0, 0, -1, 0
+	for sx < len(s) {
+		switch {
+		case px < len(toks) && ((toks[px].wild && toks[px].r == '?') || (!toks[px].wild && toks[px].r == s[sx])):
+			px++
+			sx++
+		case px < len(toks) && toks[px].wild && toks[px].r == '*':
+			star, mark = px, sx
+			px++
+		case star >= 0:
+			px = star + 1
+			mark++
+			sx = mark
+		default:
+			return false
+		}
+	}
+	for px < len(toks) && toks[px].wild && toks[px].r == '*' {
+		px++
+	}
+	return px == len(toks)
 }
 
 // resolve replaces the policy variables in v; ok is false when one has no value and no default.

@@ -42,6 +42,7 @@ type Proxy struct {
 	srv       *http.Server
 	mu        sync.Mutex
 	calls     []Call
+	answers   map[string]answer
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -71,15 +72,62 @@ func Start(target string) (*Proxy, error) {
 			}
 		}
 		c.Name = callcount.Call(r)
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		rp.ServeHTTP(sw, r)
-		c.Status = sw.status
+		p.mu.Lock()
+		a, canned := p.answers[c.Name]
+		p.mu.Unlock()
+		if canned {
+			w.Header().Set("Content-Type", "text/xml")
+			w.WriteHeader(a.status)
+			io.WriteString(w, a.body)
+			c.Status = a.status
+		} else {
+			sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+			rp.ServeHTTP(sw, r)
+			c.Status = sw.status
+		}
 		p.mu.Lock()
 		p.calls = append(p.calls, c)
 		p.mu.Unlock()
 	})}
 	go p.srv.Serve(ln) //nolint:errcheck // returns ErrServerClosed after Close
 	return p, nil
+}
+
+type answer struct {
+	status int
+	body   string
+}
+
+// Answer makes the proxy answer every call named name ("sts.AssumeRole") itself, with status
+// and an XML body, instead of forwarding it (the call is still recorded): a way to see how a
+// client handles an error the emulator never returns, such as STS's AccessDenied.
+// Answer(name, 0, "") forwards such calls again.
+func (p *Proxy) Answer(name string, status int, body string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.answers == nil {
+		p.answers = map[string]answer{}
+	}
+	if status == 0 {
+		delete(p.answers, name)
+		return
+	}
+	p.answers[name] = answer{status, body}
+}
+
+// STSError is the body STS (query protocol) sends with an error.
+func STSError(code, message string) string {
+	var b strings.Builder
+	b.WriteString(`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>`)
+	xmlEscape(&b, code)
+	b.WriteString(`</Code><Message>`)
+	xmlEscape(&b, message)
+	b.WriteString(`</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>`)
+	return b.String()
+}
+
+func xmlEscape(b *strings.Builder, s string) {
+	b.WriteString(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s))
 }
 
 type statusWriter struct {
