@@ -36,7 +36,7 @@ Output (standard output):
   text   one line per role (FILE:LINE: RESOURCE (TYPE): verdict), its findings and the fixed
          policy, then a summary line
   json   one JSON object per role per line (JSON Lines): file, line, resource, type, compliant,
-         mode, findings [{code, ...}], fixedPolicy, opaque, error
+         mode, findings [{code, ...}], column, fixedPolicy, fixNotes, opaque, error
   sarif  a SARIF 2.1.0 log with one result per finding, at its file and line (GitHub code
          scanning)
 

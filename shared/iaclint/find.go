@@ -2,6 +2,7 @@ package iaclint
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -39,6 +40,7 @@ func (e *opaqueError) Unwrap() error { return ErrOpaque }
 type Role struct {
 	File     string
 	Line     int    // line of the policy key (AssumeRolePolicyDocument / assume_role_policy)
+	Column   int    // its column (a minified plan is one line)
 	Resource string // logical id, or Terraform address
 	Type     string // AWS::IAM::Role, AWS::Serverless::Function, aws_iam_role
 	Policy   []byte // the trust policy as JSON text, intrinsic values replaced by placeholders
@@ -58,7 +60,11 @@ func Find(file string, data []byte) (Format, []Role, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return "", nil, fmt.Errorf("%s: %w: %v", file, ErrSyntax, err)
+		// JSON the YAML parser refuses: the escape \/ (YAML's parser knows the others).
+		fixed, ok := jsonForYAML(data)
+		if !ok || yaml.Unmarshal(fixed, &doc) != nil {
+			return "", nil, fmt.Errorf("%s: %w: %v", file, ErrSyntax, err)
+		}
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return "", nil, fmt.Errorf("%s: %w: empty", file, ErrNotIaC)
@@ -79,6 +85,33 @@ func Find(file string, data []byte) (Format, []Role, error) {
 		return FormatCloudFormation, roles, err
 	}
 	return "", nil, fmt.Errorf("%s: %w", file, ErrNotIaC)
+}
+
+// jsonForYAML rewrites valid JSON so that the YAML parser reads it the same, lines kept: the
+// escape \/ becomes /.
+func jsonForYAML(data []byte) ([]byte, bool) {
+	if !json.Valid(data) || !bytes.Contains(data, []byte(`\/`)) {
+		return nil, false
+	}
+	out := make([]byte, 0, len(data))
+	inString := false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case inString && c == '\\' && i+1 < len(data):
+			if data[i+1] == '/' {
+				out = append(out, '/')
+			} else {
+				out = append(out, c, data[i+1])
+			}
+			i++
+			continue
+		case c == '"':
+			inString = !inString
+		}
+		out = append(out, c)
+	}
+	return out, true
 }
 
 // countNodes counts the nodes reachable from n, aliases followed, stopping past limit.
@@ -146,7 +179,7 @@ func cloudFormationRoles(file string, top *yaml.Node) ([]Role, error) {
 		id, res := resources.Content[i].Value, deref(resources.Content[i+1])
 		if strings.HasPrefix(id, "Fn::ForEach::") {
 			if contains(res, "AWS::IAM::Role") || contains(res, "AWS::Serverless::Function") {
-				roles = append(roles, Role{File: file, Line: resources.Content[i].Line, Resource: id, Type: "Fn::ForEach",
+				roles = append(roles, Role{File: file, Line: resources.Content[i].Line, Column: resources.Content[i].Column, Resource: id, Type: "Fn::ForEach",
 					Err: &opaqueError{where: "the roles of " + id, fn: "Fn::ForEach", line: resources.Content[i].Line}})
 			}
 			continue
@@ -157,7 +190,7 @@ func cloudFormationRoles(file string, top *yaml.Node) ([]Role, error) {
 		case "AWS::IAM::Role":
 			k, v := keyValue(props, "AssumeRolePolicyDocument")
 			if v == nil {
-				roles = append(roles, Role{File: file, Line: resources.Content[i].Line, Resource: id, Type: typ,
+				roles = append(roles, Role{File: file, Line: resources.Content[i].Line, Column: resources.Content[i].Column, Resource: id, Type: typ,
 					Err: errors.New("no Properties.AssumeRolePolicyDocument (CloudFormation requires one)")})
 				continue
 			}
@@ -177,7 +210,7 @@ func cloudFormationRoles(file string, top *yaml.Node) ([]Role, error) {
 }
 
 func policyRole(file, id, typ string, key, doc *yaml.Node) Role {
-	r := Role{File: file, Line: key.Line, Resource: id, Type: typ}
+	r := Role{File: file, Line: key.Line, Column: key.Column, Resource: id, Type: typ}
 	r.Policy, r.Opaque, r.StatementLines, r.Err = convertPolicy(doc)
 	if r.Err == nil && deref(doc).Kind == yaml.ScalarNode && deref(doc).ShortTag() == "!!str" {
 		r.Policy = []byte(deref(doc).Value) // a policy given as JSON text
@@ -240,18 +273,18 @@ func terraformRoles(file string, top *yaml.Node) ([]Role, error) {
 }
 
 func terraformRole(file string, rc, values, unknown *yaml.Node) Role {
-	r := Role{File: file, Line: rc.Line, Resource: scalar(get(rc, "address")), Type: "aws_iam_role"}
+	r := Role{File: file, Line: rc.Line, Column: rc.Column, Resource: scalar(get(rc, "address")), Type: "aws_iam_role"}
 	if r.Resource == "" {
 		r.Resource = "aws_iam_role." + scalar(get(rc, "name"))
 	}
 	k, v := keyValue(values, "assume_role_policy")
 	if k != nil {
-		r.Line = k.Line
+		r.Line, r.Column = k.Line, k.Column
 	}
 	switch {
 	case scalar(get(unknown, "assume_role_policy")) == "true":
 		if k, _ := keyValue(unknown, "assume_role_policy"); k != nil {
-			r.Line = k.Line
+			r.Line, r.Column = k.Line, k.Column
 		}
 		r.Err = &opaqueError{where: "assume_role_policy", line: r.Line, after: true}
 	case v == nil || v.ShortTag() == "!!null":

@@ -96,6 +96,31 @@ func TestFindFixtures(t *testing.T) {
 	}
 }
 
+// A minified plan (terraform show -json prints one line), with \/ escapes: every role on line
+// 1, told apart by column, judged as in the indented plan.
+func TestFindMinifiedPlan(t *testing.T) {
+	_, indented := find(t, "tfplan.json")
+	_, minified := find(t, "tfplan-minified.json")
+	if len(minified) != len(indented) {
+		t.Fatalf("%d roles; want %d", len(minified), len(indented))
+	}
+	data, _ := os.ReadFile(filepath.Join("testdata", "tfplan-minified.json"))
+	for i, r := range minified {
+		if r.Line != 1 || r.Column < 2 || r.Resource != indented[i].Resource {
+			t.Errorf("role %d: %s at %d:%d; want %s on line 1", i, r.Resource, r.Line, r.Column, indented[i].Resource)
+			continue
+		}
+		// yaml.v3 places the first key of a flow mapping at its "{".
+		if at := string(data[r.Column-1:]); !strings.HasPrefix(at, `"assume_role_policy"`) && !strings.HasPrefix(at, `{"assume_role_policy"`) {
+			t.Errorf("%s: column %d is not the policy key: %.30s", r.Resource, r.Column, data[r.Column-1:])
+		}
+		a, b := Check(r, trustpolicy.Rules{}), Check(indented[i], trustpolicy.Rules{})
+		if a.Compliant != b.Compliant || len(a.Findings) != len(b.Findings) || string(a.FixedPolicy) != string(b.FixedPolicy) {
+			t.Errorf("%s: minified %+v, indented %+v", r.Resource, a, b)
+		}
+	}
+}
+
 func TestFindRejects(t *testing.T) {
 	for _, tt := range []struct {
 		data string

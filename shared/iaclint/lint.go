@@ -14,6 +14,7 @@ import (
 type Result struct {
 	File        string                `json:"file"`
 	Line        int                   `json:"line"`
+	Column      int                   `json:"column"`
 	Resource    string                `json:"resource"`
 	Type        string                `json:"type"`
 	Compliant   bool                  `json:"compliant"`
@@ -41,7 +42,7 @@ func Check(role Role, rules trustpolicy.Rules) Result {
 	if mode == "" {
 		mode = trustpolicy.ModeRequire
 	}
-	res := Result{File: role.File, Line: role.Line, Resource: role.Resource, Type: role.Type, Mode: mode,
+	res := Result{File: role.File, Line: role.Line, Column: role.Column, Resource: role.Resource, Type: role.Type, Mode: mode,
 		Findings: []trustpolicy.Finding{}, Opaque: role.Opaque, StatementLines: role.StatementLines}
 	if role.Err != nil {
 		res.Error = role.Err.Error()

@@ -34,12 +34,12 @@ func SARIFRules() []sarif.Rule {
 // resolved against the repository root by code-scanning dashboards).
 func AddSARIF(log *sarif.Log, r Result) {
 	uri := filepath.ToSlash(strings.TrimPrefix(r.File, "./"))
-	loc := func(line int) []sarif.Location {
+	loc := func(line, column int) []sarif.Location {
 		if line < 1 {
 			line = 1
 		}
 		return []sarif.Location{{
-			PhysicalLocation: &sarif.PhysicalLocation{ArtifactLocation: sarif.ArtifactLocation{URI: uri}, Region: &sarif.Region{StartLine: line}},
+			PhysicalLocation: &sarif.PhysicalLocation{ArtifactLocation: sarif.ArtifactLocation{URI: uri}, Region: &sarif.Region{StartLine: line, StartColumn: column}},
 			LogicalLocations: []sarif.LogicalLocation{{Name: r.Resource, Kind: "resource"}},
 		}}
 	}
@@ -49,15 +49,15 @@ func AddSARIF(log *sarif.Log, r Result) {
 		if r.Unusable() {
 			id, level = RuleMalformed, sarif.LevelError
 		}
-		log.Add(sarif.Result{RuleID: id, Level: level, Locations: loc(r.Line), Properties: props,
+		log.Add(sarif.Result{RuleID: id, Level: level, Locations: loc(r.Line, r.Column), Properties: props,
 			Message:             sarif.Message{Text: fmt.Sprintf("%s (%s): %s.", r.Resource, r.Type, r.Error)},
 			PartialFingerprints: map[string]string{"resource/ruleId": r.Resource + "/" + id}})
 		return
 	}
 	for _, f := range r.Findings {
-		line := r.Line
+		line, column := r.Line, r.Column
 		if f.Statement >= 0 && f.Statement < len(r.StatementLines) {
-			line = r.StatementLines[f.Statement]
+			line, column = r.StatementLines[f.Statement], 0
 		}
 		level := sarif.LevelError
 		if f.Code == trustpolicy.CodeMissingSetSourceIdentity || f.Code == trustpolicy.CodeMissingCondition {
@@ -70,7 +70,7 @@ func AddSARIF(log *sarif.Log, r Result) {
 		if f.Fixed {
 			msg += " sidguard lint --format json shows the fixed policy."
 		}
-		log.Add(sarif.Result{RuleID: string(f.Code), Level: level, Locations: loc(line), Properties: props,
+		log.Add(sarif.Result{RuleID: string(f.Code), Level: level, Locations: loc(line, column), Properties: props,
 			Message:             sarif.Message{Text: msg},
 			PartialFingerprints: map[string]string{"resource/ruleId/statement": fmt.Sprintf("%s/%s/%d", r.Resource, f.Code, f.Statement)}})
 	}
