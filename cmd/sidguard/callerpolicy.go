@@ -24,7 +24,9 @@ the permission set. See docs/callers.md.
 
 With --check FILE (or - for standard input), reads an existing identity policy and says
 whether its holder can set a source identity on the roles (all the roles the policy names,
-when no --role-arn is given) and whether the value is bound to them.
+when no --role-arn is given) and whether the value is bound to them. It judges that one
+document: another policy of the holder that allows sts:SetSourceIdentity without the condition
+unbinds the value, so check each of them.
 
 Exit status: 0 policy printed, or (--check) the holder can set a source identity and it is
 bound to them; 1 (--check) cannot set one, or can set any value; 2 unusable input or bad flags.`,
