@@ -12,7 +12,7 @@ import (
 
 var callerPolicyCommand = &command{
 	name:    "caller-policy",
-	args:    "--role-arn ARN... [--for user|role-session] [--tag-key KEY] | --check FILE [--format text|json]",
+	args:    "--role-arn ARN... [--for user|role-session] [--tag-key KEY] | --check FILE... [--format text|json]",
 	summary: "print (or check) the identity policy that lets a caller set their own source identity",
 	help: `Prints the identity policy a caller needs to assume the roles --role-arn names with a source
 identity bound to themselves: sts:AssumeRole, and sts:SetSourceIdentity only when the value is
@@ -25,8 +25,8 @@ the permission set. See docs/callers.md.
 With --check FILE (or - for standard input), reads an existing identity policy and says
 whether its holder can set a source identity on the roles (all the roles the policy names,
 when no --role-arn is given) and whether the value is bound to them. It judges that one
-document: another policy of the holder that allows sts:SetSourceIdentity without the condition
-unbinds the value, so check each of them.
+document, or the documents given together (--check repeated): another policy of the holder
+that allows sts:SetSourceIdentity without the condition unbinds the value, so give them all.
 
 Exit status: 0 policy printed, or (--check) the holder can set a source identity and it is
 bound to them; 1 (--check) cannot set one, or can set any value; 2 unusable input or bad flags.`,
@@ -36,8 +36,7 @@ bound to them; 1 (--check) cannot set one, or can set any value; 2 unusable inpu
 			roles   []string
 			holder  = callerpolicy.HolderUser
 			tagKey  string
-			check   string
-			checkOn bool
+			checks  []string
 		)
 		fs.Func("role-arn", "`ARN` of a role to assume (* and ? allowed). Repeatable or comma-separated", func(s string) error {
 			for _, r := range splitList(s) {
@@ -57,8 +56,9 @@ bound to them; 1 (--check) cannot set one, or can set any value; 2 unusable inpu
 			return nil
 		})
 		fs.StringVar(&tagKey, "tag-key", "", "Principal tag `KEY` that carries a role session's source identity. Default "+callerpolicy.DefaultTagKey)
-		fs.Func("check", "Check the identity policy in `FILE` (- for standard input) instead of printing one", func(s string) error {
-			check, checkOn = s, true
+		fs.Func("check", "Check the identity policy in `FILE` (- for standard input) instead of printing one.\n"+
+			"Repeatable: the holder's policies are judged together (an Allow in any, a Deny in any wins)", func(s string) error {
+			checks = append(checks, s)
 			return nil
 		})
 		format := addFormatFlag(fs)
@@ -66,8 +66,8 @@ bound to them; 1 (--check) cannot set one, or can set any value; 2 unusable inpu
 			if tagKey != "" && holder != callerpolicy.HolderRoleSession {
 				return usageFail(std, "caller-policy", errors.New("--tag-key applies to --for role-session"))
 			}
-			if checkOn {
-				return runCallerPolicyCheck(std, check, holder, roles, *format)
+			if len(checks) > 0 {
+				return runCallerPolicyCheck(std, checks, holder, roles, *format)
 			}
 			if *format != formatText {
 				return usageFail(std, "caller-policy", errors.New("--format applies to --check (the policy is JSON)"))
@@ -85,28 +85,37 @@ bound to them; 1 (--check) cannot set one, or can set any value; 2 unusable inpu
 	},
 }
 
-func runCallerPolicyCheck(std stdio, file string, holder callerpolicy.Holder, roles []string, format string) int {
-	name := file
+func runCallerPolicyCheck(std stdio, files []string, holder callerpolicy.Holder, roles []string, format string) int {
 	var (
-		data []byte
-		err  error
+		names []string
+		all   callerpolicy.Policy
 	)
-	if file == "-" {
-		name = "stdin"
-		data, err = io.ReadAll(io.LimitReader(std.in, maxInput+1))
-	} else {
-		data, err = readFile(file)
+	for _, file := range files {
+		name := file
+		var (
+			data []byte
+			err  error
+		)
+		if file == "-" {
+			name = "stdin"
+			data, err = io.ReadAll(io.LimitReader(std.in, maxInput+1))
+		} else {
+			data, err = readFile(file)
+		}
+		if err == nil && len(data) > maxInput {
+			err = fmt.Errorf("%s: input larger than %d bytes", name, maxInput)
+		}
+		if err != nil {
+			return inputFail(std, "caller-policy", err)
+		}
+		p, err := callerpolicy.Parse(data)
+		if err != nil {
+			return inputFail(std, "caller-policy", fmt.Errorf("%s: %w", name, err))
+		}
+		names = append(names, name)
+		all.Statements = append(all.Statements, p.Statements...)
 	}
-	if err == nil && len(data) > maxInput {
-		err = fmt.Errorf("%s: input larger than %d bytes", name, maxInput)
-	}
-	if err != nil {
-		return inputFail(std, "caller-policy", err)
-	}
-	p, err := callerpolicy.Parse(data)
-	if err != nil {
-		return inputFail(std, "caller-policy", fmt.Errorf("%s: %w", name, err))
-	}
+	p, name := &all, strings.Join(names, " + ")
 	v := callerpolicy.Check(p, holder, roles)
 	if format == formatJSON {
 		report := struct {

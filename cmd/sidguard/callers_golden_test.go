@@ -26,6 +26,7 @@ var callersCases = []cliCase{
 	{"caller-policy-check-assume-only", []string{"caller-policy", "--check", "-", "--role-arn", "arn:aws:iam::111122223333:role/deployer"}, "callers/identity-assume-only.json", exitFindings},
 	{"caller-policy-check-permission-set", []string{"caller-policy", "--check", "testdata/callers/identity-permission-set.json", "--for", "role-session"}, "", exitOK},
 	{"caller-policy-check-permission-set-as-user", []string{"caller-policy", "--check", "testdata/callers/identity-permission-set.json"}, "", exitFindings},
+	{"caller-policy-check-together", []string{"caller-policy", "--check", "testdata/callers/identity-guide-example.json", "--check", "testdata/callers/identity-any-value.json", "--role-arn", "arn:aws:iam::123456789012:role/deploy-x"}, "", exitFindings},
 	{"caller-policy-check-trust-policy", []string{"caller-policy", "--check", "testdata/policy-aws.json"}, "", exitUsage},
 	{"caller-policy-check-missing", []string{"caller-policy", "--check", "testdata/callers/none.json"}, "", exitUsage},
 	{"lint-fixtures", []string{"lint", "../../shared/iaclint/testdata"}, "", exitFindings},
