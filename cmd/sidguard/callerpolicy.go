@@ -33,10 +33,10 @@ bound to them; 1 (--check) cannot set one, or can set any value; 2 unusable inpu
 	maxArgs: 0,
 	setup: func(fs *flag.FlagSet) func(stdio, []string) int {
 		var (
-			roles   []string
-			holder  = callerpolicy.HolderUser
-			tagKey  string
-			checks  []string
+			roles  []string
+			holder = callerpolicy.HolderUser
+			tagKey string
+			checks []string
 		)
 		fs.Func("role-arn", "`ARN` of a role to assume (* and ? allowed). Repeatable or comma-separated", func(s string) error {
 			for _, r := range splitList(s) {
