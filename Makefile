@@ -87,3 +87,9 @@ cfn-lint:
 .PHONY: clean
 clean:
 	rm -rf build .aws-sam
+
+# The trust policies of this repository's own templates, checked as sidguard lint checks
+# yours (docs/callers.md).
+.PHONY: lint-trust-policies
+lint-trust-policies:
+	$(GO) run ./cmd/sidguard lint $(wildcard *template.yaml)
