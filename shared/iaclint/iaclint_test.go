@@ -139,11 +139,15 @@ func TestFindRejects(t *testing.T) {
 	// A role without a policy, or with a malformed one, is unusable; one built by Fn::If is not
 	// compliant but usable.
 	data := []byte("Resources:\n  A:\n    Type: AWS::IAM::Role\n  B:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument: {Statement: [{Effect: Maybe, Principal: '*', Action: 'sts:AssumeRole'}]}\n  C:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument: {'Fn::If': [c, {}, {}]}\n")
+	data = append(data, []byte("  'Fn::ForEach::Teams':\n    - Team\n    - [a, b]\n    - '${Team}Role':\n        Type: AWS::IAM::Role\n        Properties: {AssumeRolePolicyDocument: {Statement: []}}\n")...)
 	_, roles, err := Find("t.yaml", data)
-	if err != nil || len(roles) != 3 {
+	if err != nil || len(roles) != 4 {
 		t.Fatalf("Find = %v, %v", roles, err)
 	}
-	for i, want := range []bool{true, true, false} {
+	if r := roles[3]; r.Resource != "Fn::ForEach::Teams" || r.Line != 12 || !errors.Is(r.Err, ErrOpaque) {
+		t.Errorf("Fn::ForEach role = %+v; want an opaque role at line 12", r)
+	}
+	for i, want := range []bool{true, true, false, false} {
 		r := Check(roles[i], trustpolicy.Rules{})
 		if r.Unusable() != want || r.Compliant || r.Error == "" {
 			t.Errorf("%s: unusable=%v compliant=%v error=%q; want unusable=%v, not compliant, an error", r.Resource, r.Unusable(), r.Compliant, r.Error, want)
