@@ -95,6 +95,8 @@ func newCredentialsEnv(t *testing.T) *credentialsEnv {
 		"credential_process = " + bin + " credentials --role-arn " + arns[0] + " --source-profile base --source-identity ci-pipeline --no-cache", "",
 		"[profile chained]", "region = us-east-1",
 		"credential_process = " + bin + " credentials --role-arn " + arns[1] + " --source-profile deploy", "",
+		"[profile loop]", "region = us-east-1",
+		"credential_process = " + bin + " credentials --role-arn " + arns[0], "",
 		"[profile nobase]", "region = us-east-1",
 		"credential_process = " + bin + " credentials --role-arn " + arns[0] + " --source-profile missing", "",
 	}, "\n"))
@@ -349,6 +351,20 @@ func TestCredentialProcessThroughTheGoSDK(t *testing.T) {
 	}
 	if calls := e.assumeRoles(); len(calls) != 1 || calls[0].Params.Get("SourceIdentity") != "ci-pipeline" {
 		t.Errorf("AssumeRole requests = %v; want one with SourceIdentity ci-pipeline", calls)
+	}
+}
+
+// A profile whose source chain leads back to itself (AWS_PROFILE=loop, no --source-profile)
+// stops with a message instead of forking without end.
+func TestCredentialsStopsALoop(t *testing.T) {
+	e := newCredentialsEnv(t)
+	e.env = append(e.env, "AWS_PROFILE=loop")
+	stdout, stderr, code := e.run(e.bin, "credentials", "--role-arn", e.roleARN)
+	if code != exitUsage || stdout != "" || !strings.Contains(stderr, "nested runs of sidguard credentials") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and the nested-runs message", code, stdout, stderr)
+	}
+	if n := len(e.assumeRoles()); n != 0 {
+		t.Errorf("%d AssumeRole requests; want 0", n)
 	}
 }
 
