@@ -308,7 +308,7 @@ func TestCredentialsSaysWhatToDo(t *testing.T) {
 		{"sts.AssumeRole", "AccessDenied", "User: arn:aws:iam::123456789012:user/people/alice is not authorized to perform: sts:AssumeRole on resource: " + e.roleARN,
 			[]string{"cannot assume " + e.roleARN, "sts:AssumeRole", "trust policy names your principal"}},
 		{"sts.AssumeRole", "AccessDenied", "User: arn:aws:iam::123456789012:user/people/alice is not authorized to perform: sts:SetSourceIdentity on resource: " + e.roleARN,
-			[]string{"STS refused the source identity", "sidguard caller-policy --role-arn " + e.roleARN, "--keep-source-identity"}},
+			[]string{"STS refused the source identity", `sent "alice" (user name)`, "sidguard caller-policy --role-arn " + e.roleARN, "--keep-source-identity"}},
 		{"sts.GetCallerIdentity", "InvalidClientTokenId", "The security token included in the request is invalid.",
 			[]string{"no usable base credentials from profile \"base\"", "--source-profile"}},
 	} {

@@ -252,6 +252,9 @@ func Assume(ctx context.Context, sts STS, req Request, ch Choice) (Credentials, 
 	}
 	cr, err := sts.AssumeRole(ctx, in)
 	if err != nil {
+		if errors.Is(err, ErrSourceIdentityRefused) && in.SourceIdentity != "" {
+			err = fmt.Errorf("sent %q (%s): %w", in.SourceIdentity, ch.Origin, err)
+		}
 		return Credentials{}, err
 	}
 	switch {
@@ -273,17 +276,24 @@ func Advice(err error, req Request, profile string) string {
 	}
 	switch {
 	case errors.Is(err, ErrNoBaseCredentials):
-		return fmt.Sprintf("no usable base credentials from %s: %s; configure them (aws configure, aws sso login) or name the profile that has them with --source-profile", from, oneLine(err))
+		return fmt.Sprintf("no usable base credentials from %s: %s; configure them (aws configure, aws sso login) or name the profile that has them with --source-profile", from, detail(err, ErrNoBaseCredentials))
 	case errors.Is(err, ErrInvalidSourceIdentity):
 		return oneLine(err) + "; pass a valid value with --source-identity"
 	case errors.Is(err, ErrSourceIdentityRefused):
-		return fmt.Sprintf("STS refused the source identity for %s: %s; your identity policy must allow sts:SetSourceIdentity with this value (sidguard caller-policy --role-arn %s prints one) and the role's trust policy must allow sts:SetSourceIdentity; a session that already carries a source identity keeps it: pass that value with --source-identity, or --keep-source-identity", req.RoleARN, oneLine(err), req.RoleARN)
+		return fmt.Sprintf("STS refused the source identity for %s: %s; your identity policy must allow sts:SetSourceIdentity with this value (sidguard caller-policy --role-arn %s prints one) and the role's trust policy must allow sts:SetSourceIdentity; a session that already carries a source identity keeps it: pass that value with --source-identity, or --keep-source-identity", req.RoleARN, detail(err, ErrSourceIdentityRefused), req.RoleARN)
 	case errors.Is(err, ErrNoSourceIdentity):
 		return oneLine(err) + "; drop --keep-source-identity so that a source identity is set"
 	case errors.Is(err, ErrRoleNotAssumable):
-		return fmt.Sprintf("cannot assume %s: %s; check the role ARN, that your identity policy allows sts:AssumeRole on it (sidguard caller-policy) and that its trust policy names your principal", req.RoleARN, oneLine(err))
+		return fmt.Sprintf("cannot assume %s: %s; check the role ARN, that your identity policy allows sts:AssumeRole on it (sidguard caller-policy) and that its trust policy names your principal", req.RoleARN, detail(err, ErrRoleNotAssumable))
 	}
 	return oneLine(err)
+}
+
+// detail is err's text on one line without the sentinel's own words, which the advice says.
+func detail(err, sentinel error) string {
+	s := oneLine(err)
+	s = strings.ReplaceAll(s, sentinel.Error()+": ", "")
+	return strings.ReplaceAll(s, "retrieve base credentials: ", "")
 }
 
 // oneLine joins a multi-line error text into one line.
