@@ -254,6 +254,14 @@ func TestLintSARIFValidatesAgainstTheSchema(t *testing.T) {
 	if err := schema.Validate(inst); err != nil {
 		t.Fatalf("SARIF output does not validate against the 2.1.0 schema: %v", err)
 	}
+	// A clean run (no results) validates too.
+	okFile := filepath.Join(t.TempDir(), "ok.json")
+	os.WriteFile(okFile, []byte(`{"Resources":{"R":{"Type":"AWS::IAM::Role","Properties":{"AssumeRolePolicyDocument":{"Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}}}}}`), 0o644)
+	clean, _, code := runLintCLI(t, "--format", "sarif", okFile)
+	cleanInst, err := jsonschema.UnmarshalJSON(strings.NewReader(clean))
+	if code != exitOK || err != nil || schema.Validate(cleanInst) != nil || !strings.Contains(clean, `"results": []`) {
+		t.Errorf("SARIF of a clean run (exit %d) does not validate or has results: %v\n%s", code, err, clean)
+	}
 	// The schema must be able to fail: a log with a result lacking its message is refused.
 	bad, _ := jsonschema.UnmarshalJSON(strings.NewReader(`{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":[{"ruleId":"r","level":"fatal"}]}]}`))
 	if schema.Validate(bad) == nil {
