@@ -206,7 +206,15 @@ func writeLint(w io.Writer, format string, results []iaclint.Result, files int) 
 		log := sarif.New(sarif.Driver{Name: "sidguard", Version: versionString(),
 			InformationURI: "https://github.com/source-identity-guard/source-identity-guard",
 			Rules:          append(sarifRules(), iaclint.SARIFRules()...)})
+		wd, _ := os.Getwd()
 		for _, r := range results {
+			// Code-scanning dashboards resolve relative URIs against the repository root: an
+			// absolute path under the working directory is made relative to it.
+			if filepath.IsAbs(r.File) && wd != "" {
+				if rel, err := filepath.Rel(wd, r.File); err == nil && !strings.HasPrefix(rel, "..") {
+					r.File = rel
+				}
+			}
 			iaclint.AddSARIF(log, r)
 		}
 		return log.Write(w)
