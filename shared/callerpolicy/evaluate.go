@@ -26,6 +26,9 @@ type Statement struct {
 	Resources   []string
 	NotResource bool
 	Conditions  []Condition
+	// Variables says policy variables are replaced: the statement's document has Version
+	// 2012-10-17 (set by Parse; statements of several documents may be judged together).
+	Variables bool
 }
 
 // Condition is one operator/key pair of a Condition block.
@@ -60,6 +63,7 @@ func Parse(data []byte) (*Policy, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: Statement[%d]: %v", ErrMalformed, i, err)
 		}
+		st.Variables = raw.Version == "2012-10-17"
 		p.Statements = append(p.Statements, st)
 	}
 	return p, nil
@@ -207,11 +211,13 @@ const (
 	maybe
 )
 
-// Evaluate decides req under p alone.
+// Evaluate decides req under p alone. Policy variables are replaced only in statements of a
+// Version 2012-10-17 document; an older or missing Version takes "${...}" literally
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_version.html).
 func (p *Policy) Evaluate(req Request) Result {
 	allow, deny := no, no
 	for _, st := range p.Statements {
-		m := st.matches(req)
+		m := st.matches(req, st.Variables)
 		if m == no {
 			continue
 		}
@@ -232,7 +238,7 @@ func (p *Policy) Evaluate(req Request) Result {
 	return Result{Decision: ImplicitDeny, Uncertain: allow == maybe}
 }
 
-func (st Statement) matches(req Request) tri {
+func (st Statement) matches(req Request, variables bool) tri {
 	if matchAny(st.Actions, req.Action, true) == st.NotAction {
 		return no
 	}
@@ -241,7 +247,7 @@ func (st Statement) matches(req Request) tri {
 	}
 	result := yes
 	for _, c := range st.Conditions {
-		switch c.eval(req) {
+		switch c.eval(req, variables) {
 		case no:
 			return no
 		case maybe:
@@ -300,7 +306,7 @@ func lookup(m map[string][]string, key string) ([]string, bool) {
 	return nil, false
 }
 
-func (c Condition) eval(req Request) tri {
+func (c Condition) eval(req Request, variables bool) tri {
 	op := c.Operator
 	set := ""
 	if q, rest, ok := strings.Cut(op, ":"); ok {
@@ -339,7 +345,9 @@ func (c Condition) eval(req Request) tri {
 	// Resolve the policy's values; one that names a variable without a value matches nothing.
 	var pats []string
 	for _, v := range c.Values {
-		if r, ok := resolve(v, req.Vars, like); ok {
+		if !variables {
+			pats = append(pats, v)
+		} else if r, ok := resolve(v, req.Vars, like); ok {
 			pats = append(pats, r)
 		}
 	}
