@@ -362,7 +362,6 @@ func (c Condition) eval(req Request, variables bool) tri {
 		}
 		return false
 	}
-	_ = like
 	test := func(v string) bool { return matchOne(v) != negated }
 	switch set {
 	case "ForAllValues":
