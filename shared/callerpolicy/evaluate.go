@@ -271,16 +271,42 @@ func matchAny(patterns []string, v string, fold bool) bool {
 }
 
 // glob matches s against p, where * is any run of characters and ? any one character.
-func glob(pattern, str string) bool {
-	p, s := []rune(pattern), []rune(str)
-	px, sx := 0, 0
-	star, mark := -1, 0
+func glob(p, s string) bool { return matchTokens(tokens(p, false), []rune(s)) }
+
+// token is one element of a wildcard pattern: a literal rune, or a wildcard (* or ?).
+type token struct {
+	r    rune
+	wild bool
+}
+
+// tokens splits a pattern; with escapes, \x00 makes the next rune literal (see resolve).
+func tokens(p string, escapes bool) []token {
+	var toks []token
+	pr := []rune(p)
+	for i := 0; i < len(pr); i++ {
+		switch {
+		case escapes && pr[i] == '\x00' && i+1 < len(pr):
+			i++
+			toks = append(toks, token{r: pr[i]})
+		case pr[i] == '*' || pr[i] == '?':
+			toks = append(toks, token{r: pr[i], wild: true})
+		default:
+			toks = append(toks, token{r: pr[i]})
+		}
+	}
+	return toks
+}
+
+// matchTokens is the linear backtracking wildcard match: on a mismatch it returns to the last
+// star and lets it take one more character.
+func matchTokens(toks []token, s []rune) bool {
+	px, sx, star, mark := 0, 0, -1, 0
 	for sx < len(s) {
 		switch {
-		case px < len(p) && (p[px] == '?' || p[px] == s[sx]):
+		case px < len(toks) && ((toks[px].wild && toks[px].r == '?') || (!toks[px].wild && toks[px].r == s[sx])):
 			px++
 			sx++
-		case px < len(p) && p[px] == '*':
+		case px < len(toks) && toks[px].wild && toks[px].r == '*':
 			star, mark = px, sx
 			px++
 		case star >= 0:
@@ -291,10 +317,10 @@ func glob(pattern, str string) bool {
 			return false
 		}
 	}
-	for px < len(p) && p[px] == '*' {
+	for px < len(toks) && toks[px].wild && toks[px].r == '*' {
 		px++
 	}
-	return px == len(p)
+	return px == len(toks)
 }
 
 func lookup(m map[string][]string, key string) ([]string, bool) {
@@ -412,52 +438,7 @@ func stringOperator(op string) (cmp func(p, v string) bool, negated, like, ok bo
 
 // likeMatch is glob where the escapes ${*} ${?} ${$} were turned into \x00-marked literals by
 // resolve.
-func likeMatch(p, v string) bool {
-	if !strings.ContainsRune(p, '\x00') {
-		return glob(p, v)
-	}
-	// Tokens: a literal rune, or a wildcard (* or ?); \x00 makes the next rune literal.
-	type token struct {
-		r    rune
-		wild bool
-	}
-	var toks []token
-	pr := []rune(p)
-	for i := 0; i < len(pr); i++ {
-		switch {
-		case pr[i] == '\x00' && i+1 < len(pr):
-			i++
-			toks = append(toks, token{r: pr[i]})
-		case pr[i] == '*' || pr[i] == '?':
-			toks = append(toks, token{r: pr[i], wild: true})
-		default:
-			toks = append(toks, token{r: pr[i]})
-		}
-	}
-	s := []rune(v)
-	// The same linear backtracking as glob, over tokens.
-	px, sx, star, mark := 0, 0, -1, 0
-	for sx < len(s) {
-		switch {
-		case px < len(toks) && ((toks[px].wild && toks[px].r == '?') || (!toks[px].wild && toks[px].r == s[sx])):
-			px++
-			sx++
-		case px < len(toks) && toks[px].wild && toks[px].r == '*':
-			star, mark = px, sx
-			px++
-		case star >= 0:
-			px = star + 1
-			mark++
-			sx = mark
-		default:
-			return false
-		}
-	}
-	for px < len(toks) && toks[px].wild && toks[px].r == '*' {
-		px++
-	}
-	return px == len(toks)
-}
+func likeMatch(p, v string) bool { return matchTokens(tokens(p, true), []rune(v)) }
 
 // resolve replaces the policy variables in v; ok is false when one has no value and no default.
 // In like patterns, ${*}, ${?} and ${$} become literal characters (marked with \x00).
