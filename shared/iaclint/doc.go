@@ -15,7 +15,7 @@
 //     for lambda.amazonaws.com, a service principal: nothing to report.
 //   - Terraform aws_iam_role: assume_role_policy, a JSON string, in resource_changes[].change.after
 //     (a role the plan deletes is skipped) or, for a plan without resource_changes,
-//     planned_values.root_module and its child_modules
+//     planned_values.root_module and its child_modules (values.root_module in the JSON of a state)
 //     (https://developer.hashicorp.com/terraform/internals/json-format).
 //
 // # Intrinsic functions are opaque, never guessed

@@ -268,7 +268,11 @@ func terraformRoles(file string, top *yaml.Node) ([]Role, error) {
 			}
 		}
 	}
-	walk(get(get(top, "planned_values"), "root_module"))
+	values := get(top, "planned_values")
+	if values == nil {
+		values = get(top, "values") // terraform show -json of a state file
+	}
+	walk(get(values, "root_module"))
 	return roles, nil
 }
 

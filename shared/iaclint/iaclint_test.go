@@ -121,6 +121,19 @@ func TestFindMinifiedPlan(t *testing.T) {
 	}
 }
 
+// terraform show -json of a state holds "values" where a plan holds "planned_values".
+func TestFindTerraformState(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "tfplan-planned.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := strings.Replace(string(data), `"planned_values"`, `"values"`, 1)
+	format, roles, err := Find("state.json", []byte(state))
+	if err != nil || format != FormatTerraformPlan || len(roles) != 2 || roles[1].Resource != "module.people.aws_iam_role.dev" {
+		t.Errorf("Find(state) = %v, %+v, %v", format, roles, err)
+	}
+}
+
 func TestFindRejects(t *testing.T) {
 	for _, tt := range []struct {
 		data string
