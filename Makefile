@@ -99,3 +99,8 @@ bench-org: rie
 .PHONY: cfn-lint-member
 cfn-lint-member:
 	cfn-lint -- member-template.yaml
+# The trust policies of this repository's own templates, checked as sidguard lint checks
+# yours (docs/callers.md).
+.PHONY: lint-trust-policies
+lint-trust-policies:
+	$(GO) run ./cmd/sidguard lint $(wildcard *template.yaml)

@@ -33,6 +33,9 @@ var commands = []*command{
 	explainCommand,
 	scanCommand,
 	revertCommand,
+	credentialsCommand,
+	callerPolicyCommand,
+	lintCommand,
 	versionCommand,
 }
 
@@ -91,8 +94,12 @@ Usage:
 
 Subcommands:
 `)
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-*s %s\n", width, c.name, c.summary)
 	}
 	b.WriteString(`
 Input (FILE, or standard input when FILE is "-" or absent) is one of:

@@ -108,7 +108,7 @@ var cliCases = []cliCase{
 	{"help-flag", []string{"--help"}, "", exitOK},
 	{"help-fix", []string{"help", "fix"}, "", exitOK},
 	{"help-unknown", []string{"help", "scan2"}, "", exitUsage},
-	{"unknown-subcommand", []string{"lint", "testdata/policy-aws.json"}, "", exitUsage},
+	{"unknown-subcommand", []string{"lint2", "testdata/policy-aws.json"}, "", exitUsage},
 }
 
 func runCase(t *testing.T, c cliCase) (stdout, stderr string, exit int) {

@@ -90,9 +90,17 @@ type Location struct {
 	LogicalLocations []LogicalLocation `json:"logicalLocations,omitempty"`
 }
 
-// PhysicalLocation names an artifact.
+// PhysicalLocation names an artifact and, optionally, a region of it.
 type PhysicalLocation struct {
 	ArtifactLocation ArtifactLocation `json:"artifactLocation"`
+	Region           *Region          `json:"region,omitempty"`
+}
+
+// Region is a part of an artifact; lines and columns count from 1 (code-scanning dashboards
+// show StartLine).
+type Region struct {
+	StartLine   int `json:"startLine"`
+	StartColumn int `json:"startColumn,omitempty"`
 }
 
 // ArtifactLocation is a URI reference (relative ones are resolved against the repository root).
