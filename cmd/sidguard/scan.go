@@ -47,7 +47,11 @@ Output (standard output; progress and errors go to standard error):
   sarif  a SARIF 2.1.0 log with one result per non-compliant role, for code-scanning dashboards
 
 Exit status: 0 every role compliant, exempt or fixed; 1 non-compliant roles remain; 2 error
-(the account could not be listed, a role could not be judged or written, or bad flags).`,
+(the account could not be listed, a role could not be judged or written, or bad flags).
+A scan that could not list the roles says "scan failed" and why (no credentials, no region,
+endpoint unreachable, access denied) and prints no compliance figure in any format (SARIF:
+invocations[0].executionSuccessful is false). In CI, fail the job on 2 but not on 1:
+  sidguard scan --format sarif > sidguard.sarif; rc=$?; [ "$rc" -le 1 ] || exit "$rc"`,
 	maxArgs: 0,
 	setup: func(fs *flag.FlagSet) func(stdio, []string) int {
 		o := scanOptions{mode: guard.ModeAudit, format: formatText, concurrency: sweep.DefaultConcurrency,
@@ -178,8 +182,7 @@ func (o *scanOptions) run(std stdio) int {
 	}
 	cfg, err := awsconfig.Load(ctx, opts)
 	if err != nil {
-		fmt.Fprintf(std.err, "sidguard scan: %v\n", err)
-		return exitUsage
+		return o.failed(std, explainScanError("could not load the AWS configuration", err), sweep.Summary{}, nil)
 	}
 	s := &sweep.Sweeper{Roles: iamrole.New(iam.NewFromConfig(cfg)), Policy: policy, DryRun: !o.fix, Concurrency: o.concurrency}
 
@@ -192,12 +195,13 @@ func (o *scanOptions) run(std stdio) int {
 	})
 	progress.done()
 	sum.APICalls = counter.Snapshot()
-	if err := out.finish(sum, time.Since(start), runErr); err != nil {
-		fmt.Fprintf(std.err, "sidguard scan: write output: %v\n", err)
-		return exitUsage
-	}
 	if runErr != nil {
-		fmt.Fprintf(std.err, "sidguard scan: %v (stopped after %d roles)\n", runErr, sum.Roles)
+		// The account could not be listed to the end: say so, and claim no compliance figure
+		// (it would cover only the roles judged before the failure, or none).
+		return o.failed(std, explainScanError("could not list the account's roles", runErr), sum, out)
+	}
+	if err := out.finish(sum, time.Since(start)); err != nil {
+		fmt.Fprintf(std.err, "sidguard scan: write output: %v\n", err)
 		return exitUsage
 	}
 	if n := sum.Counts[guard.Failed]; n > 0 {
@@ -208,6 +212,21 @@ func (o *scanOptions) run(std stdio) int {
 		return exitFindings
 	}
 	return exitOK
+}
+
+// failed reports a scan that could not run to the end: the reason on standard error (with
+// the SDK's error as detail), in the text summary's place or as a failed SARIF invocation, and
+// no compliance figure in any format. It returns exitUsage (2).
+func (o *scanOptions) failed(std stdio, f scanFailure, sum sweep.Summary, out *scanWriter) int {
+	if out == nil {
+		out = newScanWriter(o.format, std.out, o.mode)
+	}
+	if err := out.fail(f, sum); err != nil {
+		fmt.Fprintf(std.err, "sidguard scan: write output: %v\n", err)
+	}
+	fmt.Fprintf(std.err, "sidguard scan: %s\n", f)
+	fmt.Fprintf(std.err, "sidguard scan: judged %s before stopping; no compliance figure (detail: %v)\n", plural(sum.Roles, "role"), f.err)
+	return exitUsage
 }
 
 // nonCompliant reports whether a role goes in the table and the SARIF log.
@@ -270,7 +289,10 @@ func marshalLine(v any) ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
-func (sw *scanWriter) finish(sum sweep.Summary, took time.Duration, runErr error) error {
+// fail ends the output of a scan that failed: JSON Lines keep the records of the roles judged
+// (one per role, nothing else); SARIF says the invocation failed and why; text prints the
+// table so far and the failure in place of the summary. No format carries a compliance figure.
+func (sw *scanWriter) fail(f scanFailure, sum sweep.Summary) error {
 	if sw.err != nil {
 		return sw.err
 	}
@@ -278,24 +300,47 @@ func (sw *scanWriter) finish(sum sweep.Summary, took time.Duration, runErr error
 	case formatJSON:
 		return nil
 	case formatSARIF:
-		props := map[string]any{"completed": sum.Completed && runErr == nil, "counts": sum.Counts, "roles": sum.Roles,
-			"complianceRatio": sum.ComplianceRatio, "mode": sum.Mode, "dryRun": sum.DryRun, "apiCalls": sum.APICalls}
-		if runErr != nil {
-			props["error"] = runErr.Error()
-		}
-		sw.log.Runs[0].Properties = props
+		sw.log.Runs[0].Invocations = []sarif.Invocation{{ExecutionSuccessful: false,
+			ToolExecutionNotifications: []sarif.Notification{{Level: sarif.LevelError, Message: sarif.Message{Text: f.String()}}}}}
+		sw.log.Runs[0].Properties = map[string]any{"completed": false, "error": f.String(), "roles": sum.Roles,
+			"counts": sum.Counts, "mode": sum.Mode, "dryRun": sum.DryRun, "apiCalls": sum.APICalls}
 		return sw.log.Write(sw.w)
 	}
 	var b strings.Builder
-	if len(sw.rows) > 0 {
-		tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "DECISION\tROLE\tFINDINGS\tREASON")
-		for _, r := range sw.rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Verdict.Decision, r.Role.Path+r.Role.Name,
-				findingCodes(r.Verdict.Findings), r.Verdict.Reason)
-		}
-		tw.Flush()
+	sw.writeTable(&b)
+	fmt.Fprintf(&b, "%s (judged %s before stopping; no compliance figure)\n", f, plural(sum.Roles, "role"))
+	_, err := io.WriteString(sw.w, b.String())
+	return err
+}
+
+func (sw *scanWriter) writeTable(b *strings.Builder) {
+	if len(sw.rows) == 0 {
+		return
 	}
+	tw := tabwriter.NewWriter(b, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "DECISION\tROLE\tFINDINGS\tREASON")
+	for _, r := range sw.rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Verdict.Decision, r.Role.Path+r.Role.Name,
+			findingCodes(r.Verdict.Findings), r.Verdict.Reason)
+	}
+	tw.Flush()
+}
+
+func (sw *scanWriter) finish(sum sweep.Summary, took time.Duration) error {
+	if sw.err != nil {
+		return sw.err
+	}
+	switch sw.format {
+	case formatJSON:
+		return nil
+	case formatSARIF:
+		sw.log.Runs[0].Invocations = []sarif.Invocation{{ExecutionSuccessful: true}}
+		sw.log.Runs[0].Properties = map[string]any{"completed": sum.Completed, "counts": sum.Counts, "roles": sum.Roles,
+			"complianceRatio": sum.ComplianceRatio, "mode": sum.Mode, "dryRun": sum.DryRun, "apiCalls": sum.APICalls}
+		return sw.log.Write(sw.w)
+	}
+	var b strings.Builder
+	sw.writeTable(&b)
 	b.WriteString(summaryLine(sum, took))
 	_, err := io.WriteString(sw.w, b.String())
 	return err
