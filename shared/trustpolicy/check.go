@@ -232,7 +232,7 @@ func samePartition(a, b principal) bool {
 // caller p names by itself. Unlike a Deny (namesAll), an Allow that names an account only
 // delegates to the account's identity policies: a role named in statement i but granted
 // sts:SetSourceIdentity only through its account's principal needs that action in its own
-// permissions too (spec 3 and 7(b)), which a same-account role usually lacks because naming it
+// permissions too (docs/trust-policy-engine.md, "SetSourceIdentity granted elsewhere"), which a same-account role usually lacks because naming it
 // in the trust policy was enough to assume. So only the same principal, the same account (for an
 // account principal), {"AWS":"*"} or "*" count.
 func (st *statement) grantsDirectly(p principal) bool {
@@ -442,7 +442,8 @@ func (d *Document) candidates(pats []string, who *facts) []string {
 	return out
 }
 
-// validSourceIdentity reports whether STS accepts v as a source identity (spec 1.3): 2 to 64
+// validSourceIdentity reports whether STS accepts v as a source identity
+// (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html): 2 to 64
 // characters of [A-Za-z0-9_+=,.@-], not starting with "aws:" (which the alphabet already
 // excludes). A candidate STS would refuse proves nothing: with StringLikeIfExists "a" the only
 // value the condition admits is one no caller can send.
