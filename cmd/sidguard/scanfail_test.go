@@ -145,11 +145,29 @@ func exitCode(t *testing.T, err error) int {
 	return -1
 }
 
-// ciSnippet is the CI step docs/trust-policy-engine.md and the README give: it keeps the
-// report when roles are not compliant (exit 1) and fails the job when the scan failed (2).
-const ciSnippet = `sidguard scan --format sarif > sidguard.sarif; rc=$?; [ "$rc" -le 1 ] || exit "$rc"`
+// ciSnippet returns the CI step docs/check-fix-scan.md gives (the line with "rc=$?" in its
+// "In CI" section): it keeps the report when roles are not compliant (exit 1) and fails the job
+// when the scan failed (2).
+func ciSnippet(t *testing.T) string {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "check-fix-scan.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(doc), "\n## In CI\n")
+	if !ok {
+		t.Fatal(`docs/check-fix-scan.md has no "In CI" section`)
+	}
+	for _, line := range strings.Split(section, "\n") {
+		if strings.Contains(line, "rc=$?") {
+			return line
+		}
+	}
+	t.Fatal(`docs/check-fix-scan.md: no line with "rc=$?" in "In CI"`)
+	return ""
+}
 
-// TestCISnippet runs ciSnippet with the built binary on PATH: a failed scan fails the step (2),
+// TestCISnippet runs the documented CI step with the built binary as bin/sidguard: a failed scan fails the step (2),
 // an account with roles to patch passes it (the scan exits 1) with a SARIF report, and so does a
 // compliant account. The old snippet ("go run ... || test $? -eq 1") passed on a failed scan
 // because go run turns every non-zero exit into 1.
@@ -157,12 +175,22 @@ func TestCISnippet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary; skipped with -short")
 	}
+	snippet := ciSnippet(t)
+	if !strings.HasPrefix(snippet, "bin/sidguard scan ") {
+		t.Fatalf("CI snippet %q does not run the built binary bin/sidguard", snippet)
+	}
 	bin := buildSidguard(t)
 	path := filepath.Dir(bin) + string(os.PathListSeparator) + os.Getenv("PATH")
 	step := func(t *testing.T, env []string) (int, []byte) {
 		t.Helper()
 		dir := t.TempDir()
-		cmd := exec.Command("sh", "-c", ciSnippet)
+		if err := os.Mkdir(filepath.Join(dir, "bin"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(bin, filepath.Join(dir, "bin", "sidguard")); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("sh", "-c", snippet)
 		cmd.Dir = dir
 		cmd.Env = append([]string{"PATH=" + path}, env...)
 		var stderr bytes.Buffer
