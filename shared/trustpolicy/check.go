@@ -20,7 +20,6 @@ func (c change) none() bool { return !c.ssi && !c.cond }
 type stmtPlan struct {
 	changes  []change // per principal (parallel to statement.principals)
 	exposed  []bool   // per principal: this statement lets it assume without a source identity
-	reason   string   // why (Explain's words), when any principal is exposed
 	wildActs []string // bare "*": the assume actions anyone may call without a source identity
 	wildcard bool     // bare "*" that needs a person (wildcard-principal)
 	conflict Code     // CodeDenyConflict or CodeConditionConflict: leave the statement alone
@@ -55,15 +54,12 @@ func analyze(d *Document, r Rules) []stmtPlan {
 			continue
 		}
 		pl := &plans[i]
-		reason, open := noSIReason(st)
+		open := noSIOpen(st)
 		if st.wildcard {
 			for _, a := range [...]string{actAssumeRole, actAssumeRoleWithSAML, actAssumeRoleWithWebIdentity} {
 				if open && st.covers(a) && !d.surelyDeniedWithoutSI(i, anyone, a) {
 					pl.wildActs = append(pl.wildActs, a)
 				}
-			}
-			if len(pl.wildActs) > 0 {
-				pl.reason = reason
 			}
 			pl.wildcard = wildcardNeedsPerson(st, r, pl.wildActs)
 			if !pl.wildcard && st.covers(actAssumeRole) {
@@ -88,7 +84,6 @@ func analyze(d *Document, r Rules) []stmtPlan {
 					pl.exposed = make([]bool, len(st.principals))
 				}
 				pl.exposed[j] = true
-				pl.reason = reason
 			}
 			m := r.modeFor(p)
 			if m == ModeIgnore {
