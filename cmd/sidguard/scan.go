@@ -229,6 +229,17 @@ func (o *scanOptions) failed(std stdio, f scanFailure, sum sweep.Summary, out *s
 	return exitUsage
 }
 
+// hasNote reports an informational finding (e.g. any-aws-account), which puts even a
+// compliant role in the SARIF log, as a note.
+func hasNote(fs []trustpolicy.Finding) bool {
+	for _, f := range fs {
+		if f.Code.Informational() {
+			return true
+		}
+	}
+	return false
+}
+
 // nonCompliant reports whether a role goes in the table and the SARIF log.
 func nonCompliant(d guard.Decision) bool { return d.Publishes() }
 
@@ -268,7 +279,7 @@ func (sw *scanWriter) add(r sweep.Result) {
 		}
 		sw.err = err
 	case formatSARIF:
-		if nonCompliant(r.Verdict.Decision) {
+		if nonCompliant(r.Verdict.Decision) || hasNote(r.Verdict.Findings) {
 			sw.log.Add(sarifResult(r))
 		}
 	default:
@@ -437,7 +448,7 @@ func sarifResult(r sweep.Result) sarif.Result {
 	switch v.Decision {
 	case guard.Unfixable, guard.Failed:
 		level = sarif.LevelError
-	case guard.Patched:
+	case guard.Patched, guard.Compliant:
 		level = sarif.LevelNote
 	}
 	var msg strings.Builder

@@ -15,8 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/source-identity-guard/source-identity-guard/shared/guard"
 	"github.com/source-identity-guard/source-identity-guard/shared/harness/estate"
 	"github.com/source-identity-guard/source-identity-guard/shared/sarif"
+	"github.com/source-identity-guard/source-identity-guard/shared/trustpolicy"
 )
 
 // closedEndpoint returns an http URL on 127.0.0.1 where nothing listens.
@@ -223,5 +225,47 @@ func TestCISnippet(t *testing.T) {
 	var log sarif.Log
 	if exit != exitOK || json.Unmarshal(report, &log) != nil || len(log.Runs) != 1 || len(log.Runs[0].Results) != 1 {
 		t.Errorf("non-compliant account: CI step exit %d, report %d bytes; want 0 and one SARIF result", exit, len(report))
+	}
+}
+
+// TestScanCarriesAnyAWSAccount: a role that trusts {"AWS": "*"} without a fence is patched
+// (and then compliant), and the scan's records carry the informational any-aws-account finding
+// both times: JSON Lines in its findings, SARIF as a note (issue 7, engine verdict 7).
+func TestScanCarriesAnyAWSAccount(t *testing.T) {
+	srv := scanMoto(t)
+	client := iam.NewFromConfig(srv.AWSConfig())
+	if _, err := client.CreateRole(t.Context(), &iam.CreateRoleInput{RoleName: aws.String("anyone"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	note := func(fs []trustpolicy.Finding) bool {
+		for _, f := range fs {
+			if f.Code == trustpolicy.CodeAnyAWSAccount {
+				return true
+			}
+		}
+		return false
+	}
+	for _, step := range []struct {
+		args     []string
+		exit     int
+		decision guard.Decision
+	}{
+		{[]string{"--mode", "require", "--fix"}, exitOK, guard.Patched},
+		{[]string{"--mode", "require"}, exitOK, guard.Compliant},
+	} {
+		out, errOut, exit := runScan(t, append(step.args, "--format", "json")...)
+		lines := jsonLines(t, out)
+		if exit != step.exit || len(lines) != 1 || lines[0].Decision != step.decision || !note(lines[0].Findings) {
+			t.Fatalf("scan %v: exit %d, records %+v; want exit %d, one %s record carrying %s\n%s", step.args, exit, lines, step.exit, step.decision, trustpolicy.CodeAnyAWSAccount, errOut)
+		}
+	}
+	out, _, exit := runScan(t, "--mode", "require", "--format", "sarif")
+	var log sarif.Log
+	if err := json.Unmarshal([]byte(out), &log); err != nil || exit != exitOK {
+		t.Fatalf("sarif: exit %d, %v", exit, err)
+	}
+	if rs := log.Runs[0].Results; len(rs) != 1 || rs[0].RuleID != string(trustpolicy.CodeAnyAWSAccount) || rs[0].Level != sarif.LevelNote {
+		t.Errorf("SARIF results = %+v; want one %s note", rs, trustpolicy.CodeAnyAWSAccount)
 	}
 }
