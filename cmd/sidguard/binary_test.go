@@ -16,11 +16,7 @@ func TestBinaryExitCodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary; skipped with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "sidguard")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildSidguard(t)
 	policy, err := os.ReadFile(filepath.Join("testdata", "policy-aws.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -69,4 +65,15 @@ func TestBinaryExitCodes(t *testing.T) {
 			t.Errorf("sidguard %s: exit 2 with nothing on stderr", strings.Join(tt.args, " "))
 		}
 	}
+}
+
+// buildSidguard builds the sidguard binary into a temporary directory and returns its path.
+func buildSidguard(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "sidguard")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }

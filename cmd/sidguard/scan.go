@@ -51,7 +51,11 @@ account of the organization through --member-role, a progress line per account o
 error; an account whose role cannot be assumed is a failed record naming it.
 
 Exit status: 0 every role compliant, exempt or fixed; 1 non-compliant roles remain; 2 error
-(the account could not be listed, a role could not be judged or written, or bad flags).`,
+(the account could not be listed, a role could not be judged or written, or bad flags).
+A scan that could not list the roles says "scan failed" and why (no credentials, no region,
+endpoint unreachable, access denied) and prints no compliance figure in any format (SARIF:
+invocations[0].executionSuccessful is false). In CI, fail the job on 2 but not on 1:
+  sidguard scan --format sarif > sidguard.sarif; rc=$?; [ "$rc" -le 1 ] || exit "$rc"`,
 	maxArgs: 0,
 	setup: func(fs *flag.FlagSet) func(stdio, []string) int {
 		o := scanOptions{mode: guard.ModeAudit, format: formatText, concurrency: sweep.DefaultConcurrency,
@@ -185,8 +189,7 @@ func (o *scanOptions) run(std stdio) int {
 	}
 	cfg, err := awsconfig.Load(ctx, opts)
 	if err != nil {
-		fmt.Fprintf(std.err, "sidguard scan: %v\n", err)
-		return exitUsage
+		return o.failed(std, explainScanError("could not load the AWS configuration", err), sweep.Summary{}, nil)
 	}
 	if o.org.on { // [org] every account of the organization (scan_org.go)
 		return o.runOrg(ctx, std, cfg, counter, policy)
@@ -202,12 +205,13 @@ func (o *scanOptions) run(std stdio) int {
 	})
 	progress.done()
 	sum.APICalls = counter.Snapshot()
-	if err := out.finish(sum, time.Since(start), runErr); err != nil {
-		fmt.Fprintf(std.err, "sidguard scan: write output: %v\n", err)
-		return exitUsage
-	}
 	if runErr != nil {
-		fmt.Fprintf(std.err, "sidguard scan: %v (stopped after %d roles)\n", runErr, sum.Roles)
+		// The account could not be listed to the end: say so, and claim no compliance figure
+		// (it would cover only the roles judged before the failure, or none).
+		return o.failed(std, explainScanError("could not list the account's roles", runErr), sum, out)
+	}
+	if err := out.finish(sum, time.Since(start)); err != nil {
+		fmt.Fprintf(std.err, "sidguard scan: write output: %v\n", err)
 		return exitUsage
 	}
 	if n := sum.Counts[guard.Failed]; n > 0 {
@@ -218,6 +222,32 @@ func (o *scanOptions) run(std stdio) int {
 		return exitFindings
 	}
 	return exitOK
+}
+
+// failed reports a scan that could not run to the end: the reason on standard error (with
+// the SDK's error as detail), in the text summary's place or as a failed SARIF invocation, and
+// no compliance figure in any format. It returns exitUsage (2).
+func (o *scanOptions) failed(std stdio, f scanFailure, sum sweep.Summary, out *scanWriter) int {
+	if out == nil {
+		out = newScanWriter(o.format, std.out, o.mode)
+	}
+	if err := out.fail(f, sum); err != nil {
+		fmt.Fprintf(std.err, "sidguard scan: write output: %v\n", err)
+	}
+	fmt.Fprintf(std.err, "sidguard scan: %s\n", f)
+	fmt.Fprintf(std.err, "sidguard scan: judged %s before stopping; no compliance figure (detail: %v)\n", plural(sum.Roles, "role"), f.err)
+	return exitUsage
+}
+
+// hasNote reports an informational finding (e.g. any-aws-account), which puts even a
+// compliant role in the SARIF log, as a note.
+func hasNote(fs []trustpolicy.Finding) bool {
+	for _, f := range fs {
+		if f.Code.Informational() {
+			return true
+		}
+	}
+	return false
 }
 
 // nonCompliant reports whether a role goes in the table and the SARIF log.
@@ -260,7 +290,7 @@ func (sw *scanWriter) add(r sweep.Result) {
 		}
 		sw.err = err
 	case formatSARIF:
-		if nonCompliant(r.Verdict.Decision) {
+		if nonCompliant(r.Verdict.Decision) || hasNote(r.Verdict.Findings) {
 			sw.log.Add(sarifResult(r))
 		}
 	default:
@@ -281,7 +311,10 @@ func marshalLine(v any) ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
-func (sw *scanWriter) finish(sum sweep.Summary, took time.Duration, runErr error) error {
+// fail ends the output of a scan that failed: JSON Lines keep the records of the roles judged
+// (one per role, nothing else); SARIF says the invocation failed and why; text prints the
+// table so far and the failure in place of the summary. No format carries a compliance figure.
+func (sw *scanWriter) fail(f scanFailure, sum sweep.Summary) error {
 	if sw.err != nil {
 		return sw.err
 	}
@@ -289,28 +322,51 @@ func (sw *scanWriter) finish(sum sweep.Summary, took time.Duration, runErr error
 	case formatJSON:
 		return nil
 	case formatSARIF:
-		props := map[string]any{"completed": sum.Completed && runErr == nil, "counts": sum.Counts, "roles": sum.Roles,
-			"complianceRatio": sum.ComplianceRatio, "mode": sum.Mode, "dryRun": sum.DryRun, "apiCalls": sum.APICalls}
-		if runErr != nil {
-			props["error"] = runErr.Error()
-		}
-		sw.log.Runs[0].Properties = props
+		sw.log.Runs[0].Invocations = []sarif.Invocation{{ExecutionSuccessful: false,
+			ToolExecutionNotifications: []sarif.Notification{{Level: sarif.LevelError, Message: sarif.Message{Text: f.String()}}}}}
+		sw.log.Runs[0].Properties = map[string]any{"completed": false, "error": f.String(), "roles": sum.Roles,
+			"counts": sum.Counts, "mode": sum.Mode, "dryRun": sum.DryRun, "apiCalls": sum.APICalls}
 		return sw.log.Write(sw.w)
 	}
 	var b strings.Builder
-	if len(sw.rows) > 0 {
-		tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "DECISION\tROLE\tFINDINGS\tREASON")
-		for _, r := range sw.rows {
-			role := r.Role.Path + r.Role.Name
-			if sw.org { // [org]
-				role = accountOfARN(r.Role.ARN) + ":" + role
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Verdict.Decision, role,
-				findingCodes(r.Verdict.Findings), r.Verdict.Reason)
-		}
-		tw.Flush()
+	sw.writeTable(&b)
+	fmt.Fprintf(&b, "%s (judged %s before stopping; no compliance figure)\n", f, plural(sum.Roles, "role"))
+	_, err := io.WriteString(sw.w, b.String())
+	return err
+}
+
+func (sw *scanWriter) writeTable(b *strings.Builder) {
+	if len(sw.rows) == 0 {
+		return
 	}
+	tw := tabwriter.NewWriter(b, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "DECISION\tROLE\tFINDINGS\tREASON")
+	for _, r := range sw.rows {
+		role := r.Role.Path + r.Role.Name
+		if sw.org { // [org]
+			role = accountOfARN(r.Role.ARN) + ":" + role
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Verdict.Decision, role,
+			findingCodes(r.Verdict.Findings), r.Verdict.Reason)
+	}
+	tw.Flush()
+}
+
+func (sw *scanWriter) finish(sum sweep.Summary, took time.Duration) error {
+	if sw.err != nil {
+		return sw.err
+	}
+	switch sw.format {
+	case formatJSON:
+		return nil
+	case formatSARIF:
+		sw.log.Runs[0].Invocations = []sarif.Invocation{{ExecutionSuccessful: true}}
+		sw.log.Runs[0].Properties = map[string]any{"completed": sum.Completed, "counts": sum.Counts, "roles": sum.Roles,
+			"complianceRatio": sum.ComplianceRatio, "mode": sum.Mode, "dryRun": sum.DryRun, "apiCalls": sum.APICalls}
+		return sw.log.Write(sw.w)
+	}
+	var b strings.Builder
+	sw.writeTable(&b)
 	b.WriteString(summaryLine(sum, took))
 	_, err := io.WriteString(sw.w, b.String())
 	return err
@@ -407,7 +463,7 @@ func sarifResult(r sweep.Result) sarif.Result {
 	switch v.Decision {
 	case guard.Unfixable, guard.Failed:
 		level = sarif.LevelError
-	case guard.Patched:
+	case guard.Patched, guard.Compliant:
 		level = sarif.LevelNote
 	}
 	var msg strings.Builder

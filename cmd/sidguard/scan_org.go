@@ -169,14 +169,14 @@ func (o *scanOptions) runOrg(ctx context.Context, std stdio, cfg aws.Config, cou
 	wg.Wait()
 	_, total.ComplianceRatio = orgsweep.Ratio(total.Counts)
 	total.APICalls = counter.Snapshot()
-	runErr := errors.Join(runErrs...)
-	if err := out.finish(total, time.Since(start), runErr); err != nil {
+	if runErr := errors.Join(runErrs...); runErr != nil {
+		// Some account could not be listed to the end: no compliance figure (engine rule).
+		return o.failed(std, explainScanError("could not list the roles of every account", runErr), total, out)
+	}
+	if err := out.finish(total, time.Since(start)); err != nil {
 		return fail("write output: %v", err)
 	}
 	fmt.Fprintf(std.err, "sidguard scan --org: %s scanned\n", plural(len(accounts), "account"))
-	if runErr != nil {
-		return fail("%v", runErr)
-	}
 	if n := total.Counts[guard.Failed]; n > 0 {
 		return fail("%s could not be judged or written, or an account could not be reached (decision failed)", plural(n, "role"))
 	}

@@ -32,10 +32,25 @@ type Log struct {
 
 // Run is one run of one tool.
 type Run struct {
-	Tool    Tool     `json:"tool"`
-	Results []Result `json:"results"` // present (maybe empty) so a clean run says so
+	Tool Tool `json:"tool"`
+	// Invocations says whether the run completed; a failed run has executionSuccessful false
+	// and says why in a notification (SARIF 2.1.0 section 3.20).
+	Invocations []Invocation `json:"invocations,omitempty"`
+	Results     []Result     `json:"results"` // present (maybe empty) so a clean run says so
 	// Properties carries tool-specific data, e.g. the scan summary.
 	Properties map[string]any `json:"properties,omitempty"`
+}
+
+// Invocation describes one run of the tool.
+type Invocation struct {
+	ExecutionSuccessful        bool           `json:"executionSuccessful"`
+	ToolExecutionNotifications []Notification `json:"toolExecutionNotifications,omitempty"`
+}
+
+// Notification is a message about the tool's execution, e.g. why it failed.
+type Notification struct {
+	Level   string  `json:"level"`
+	Message Message `json:"message"`
 }
 
 // Tool names the analysis tool.

@@ -20,7 +20,6 @@ func (c change) none() bool { return !c.ssi && !c.cond }
 type stmtPlan struct {
 	changes  []change // per principal (parallel to statement.principals)
 	exposed  []bool   // per principal: this statement lets it assume without a source identity
-	reason   string   // why (Explain's words), when any principal is exposed
 	wildActs []string // bare "*": the assume actions anyone may call without a source identity
 	wildcard bool     // bare "*" that needs a person (wildcard-principal)
 	conflict Code     // CodeDenyConflict or CodeConditionConflict: leave the statement alone
@@ -55,15 +54,12 @@ func analyze(d *Document, r Rules) []stmtPlan {
 			continue
 		}
 		pl := &plans[i]
-		reason, open := noSIReason(st)
+		open := noSIOpen(st)
 		if st.wildcard {
 			for _, a := range [...]string{actAssumeRole, actAssumeRoleWithSAML, actAssumeRoleWithWebIdentity} {
 				if open && st.covers(a) && !d.surelyDeniedWithoutSI(i, anyone, a) {
 					pl.wildActs = append(pl.wildActs, a)
 				}
-			}
-			if len(pl.wildActs) > 0 {
-				pl.reason = reason
 			}
 			pl.wildcard = wildcardNeedsPerson(st, r, pl.wildActs)
 			if !pl.wildcard && st.covers(actAssumeRole) {
@@ -88,7 +84,6 @@ func analyze(d *Document, r Rules) []stmtPlan {
 					pl.exposed = make([]bool, len(st.principals))
 				}
 				pl.exposed[j] = true
-				pl.reason = reason
 			}
 			m := r.modeFor(p)
 			if m == ModeIgnore {
@@ -232,7 +227,7 @@ func samePartition(a, b principal) bool {
 // caller p names by itself. Unlike a Deny (namesAll), an Allow that names an account only
 // delegates to the account's identity policies: a role named in statement i but granted
 // sts:SetSourceIdentity only through its account's principal needs that action in its own
-// permissions too (spec 3 and 7(b)), which a same-account role usually lacks because naming it
+// permissions too (docs/trust-policy-engine.md, "SetSourceIdentity granted elsewhere"), which a same-account role usually lacks because naming it
 // in the trust policy was enough to assume. So only the same principal, the same account (for an
 // account principal), {"AWS":"*"} or "*" count.
 func (st *statement) grantsDirectly(p principal) bool {
@@ -442,7 +437,8 @@ func (d *Document) candidates(pats []string, who *facts) []string {
 	return out
 }
 
-// validSourceIdentity reports whether STS accepts v as a source identity (spec 1.3): 2 to 64
+// validSourceIdentity reports whether STS accepts v as a source identity
+// (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html): 2 to 64
 // characters of [A-Za-z0-9_+=,.@-], not starting with "aws:" (which the alphabet already
 // excludes). A candidate STS would refuse proves nothing: with StringLikeIfExists "a" the only
 // value the condition admits is one no caller can send.

@@ -1,6 +1,10 @@
 package trustpolicy
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
 
 // TestDenyConditionsThePrincipalFixes: a Deny conflicts only where it can apply to the
 // principal. Its conditions are evaluated where the principal fixes their value
@@ -94,4 +98,112 @@ func TestDenySharingAllowConditionsEnforces(t *testing.T) {
 	if exps := Explain(d, Rules{}); len(exps) != 0 {
 		t.Errorf("Explain lists %+v; the Deny refuses every request without a source identity the Allow admits", exps)
 	}
+}
+
+func TestDenyEnforcesSourceIdentity(t *testing.T) {
+	deny := func(principal, action, cond string) string {
+		return `{"Effect":"Deny","Principal":` + principal + `,"Action":` + action + `,"Condition":` + cond + `}`
+	}
+	policy := func(allow, deny string) string {
+		return `{"Version":"2012-10-17","Statement":[` + allow + `,` + deny + `]}`
+	}
+	allowA := `{"Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":"sts:AssumeRole"}`
+	fixedA := `{"Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":["sts:AssumeRole","sts:SetSourceIdentity"]}`
+	fixedACond := `{"Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":["sts:AssumeRole","sts:SetSourceIdentity"],"Condition":{"StringLike":{"sts:SourceIdentity":"*"}}}`
+	nullTrue := `{"Null":{"sts:SourceIdentity":"true"}}`
+	runReviewCases(t, []reviewCase{{
+		// Deny sts:AssumeRole to everyone when no SI is set: the role already requires an SI
+		// (Explain lists no exposure). Only sts:SetSourceIdentity is missing.
+		name:  "deny star when null",
+		in:    policy(allowA, deny(`"*"`, `"sts:AssumeRole"`, nullTrue)),
+		codes: []Code{CodeMissingSetSourceIdentity},
+		out:   policy(fixedA, deny(`"*"`, `"sts:AssumeRole"`, nullTrue)),
+	}, {
+		name:  "deny AWS star sts:* when null",
+		in:    policy(allowA, deny(`{"AWS":"*"}`, `"sts:*"`, nullTrue)),
+		codes: []Code{CodeMissingSetSourceIdentity},
+		out:   policy(fixedA, deny(`{"AWS":"*"}`, `"sts:*"`, nullTrue)),
+	}, {
+		// A Deny naming the account applies to every principal of it.
+		name:  "deny account when null",
+		in:    policy(allowA, deny(`{"AWS":"111122223333"}`, `"sts:AssumeRole"`, nullTrue)),
+		codes: []Code{CodeMissingSetSourceIdentity},
+		out:   policy(fixedA, deny(`{"AWS":"111122223333"}`, `"sts:AssumeRole"`, nullTrue)),
+	}, {
+		name: "deny and allow both compliant",
+		in:   policy(`{"Effect":"Allow","Principal":{"AWS":`+roleA+`},"Action":["sts:AssumeRole","sts:SetSourceIdentity"]}`, deny(`"*"`, `"sts:AssumeRole"`, nullTrue)),
+	}, {
+		// An extra condition on another key (an org fence) means the Deny may not apply:
+		// the Allow statement still needs its own condition.
+		name:  "deny with another condition does not enforce",
+		in:    policy(allowA, deny(`"*"`, `"sts:AssumeRole"`, `{"Null":{"sts:SourceIdentity":"true"},"StringEquals":{"aws:PrincipalOrgID":"o-1"}}`)),
+		codes: []Code{CodeMissingSetSourceIdentity, CodeMissingCondition},
+		out:   policy(fixedACond, deny(`"*"`, `"sts:AssumeRole"`, `{"Null":{"sts:SourceIdentity":"true"},"StringEquals":{"aws:PrincipalOrgID":"o-1"}}`)),
+	}, {
+		name:  "deny of another principal does not enforce",
+		in:    policy(allowA, deny(`{"AWS":"arn:aws:iam::111122223333:role/b"}`, `"sts:AssumeRole"`, nullTrue)),
+		codes: []Code{CodeMissingSetSourceIdentity, CodeMissingCondition},
+		out:   policy(fixedACond, deny(`{"AWS":"arn:aws:iam::111122223333:role/b"}`, `"sts:AssumeRole"`, nullTrue)),
+	}, {
+		name:  "deny of another action does not enforce",
+		in:    policy(allowA, deny(`"*"`, `"sts:AssumeRoleWithSAML"`, nullTrue)),
+		codes: []Code{CodeMissingSetSourceIdentity, CodeMissingCondition},
+		out:   policy(fixedACond, deny(`"*"`, `"sts:AssumeRoleWithSAML"`, nullTrue)),
+	}, {
+		// arn:aws-cn:…:111122223333 is not the account role a (aws partition) belongs to.
+		name:  "deny naming the account id in another partition does not enforce",
+		in:    policy(allowA, deny(`{"AWS":"arn:aws-cn:iam::111122223333:root"}`, `"sts:AssumeRole"`, nullTrue)),
+		codes: []Code{CodeMissingSetSourceIdentity, CodeMissingCondition},
+		out:   policy(fixedACond, deny(`{"AWS":"arn:aws-cn:iam::111122223333:root"}`, `"sts:AssumeRole"`, nullTrue)),
+	}, {
+		// Null "false" in a Deny refuses every SI-carrying request: a deny-conflict.
+		name:  "deny when not null conflicts",
+		in:    policy(allowA, deny(`"*"`, `"sts:AssumeRole"`, `{"Null":{"sts:SourceIdentity":"false"}}`)),
+		codes: []Code{CodeDenyConflict},
+	}})
+}
+
+func TestPartialDenyConflict(t *testing.T) {
+	const roleB = `"arn:aws:iam::111122223333:role/b"`
+	denyA := `{"Effect":"Deny","Principal":{"AWS":` + roleA + `},"Action":"sts:SetSourceIdentity"}`
+	runReviewCases(t, []reviewCase{{
+		// The Deny blocks role a only: a stays as is (and is reported), b is still fixed
+		// and reported (it used to vanish from the findings).
+		name:  "deny blocks one of two principals",
+		in:    `{"Version":"2012-10-17","Statement":[{"Sid":"S","Effect":"Allow","Principal":{"AWS":[` + roleA + `,` + roleB + `]},"Action":"sts:AssumeRole"},` + denyA + `]}`,
+		codes: []Code{CodeDenyConflict, CodeMissingSetSourceIdentity, CodeMissingCondition},
+		out: `{"Version":"2012-10-17","Statement":[{"Sid":"S","Effect":"Allow","Principal":{"AWS":[` + roleA + `]},"Action":"sts:AssumeRole"},` +
+			`{"Sid":"SSrcId","Effect":"Allow","Principal":{"AWS":[` + roleB + `]},"Action":["sts:AssumeRole","sts:SetSourceIdentity"],"Condition":{"StringLike":{"sts:SourceIdentity":"*"}}},` + denyA + `]}`,
+	}, {
+		name:  "deny blocks every principal",
+		in:    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":[` + roleA + `,"arn:aws:sts::111122223333:assumed-role/a/s"]},"Action":"sts:AssumeRole"},` + denyA + `]}`,
+		codes: []Code{CodeDenyConflict},
+	}})
+	d := mustParse(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":[`+roleA+`,`+roleB+`]},"Action":"sts:AssumeRole"},`+denyA+`]}`)
+	fs := Check(d, Rules{})
+	if len(fs) != 3 || cmp.Diff([]string{"AWS:arn:aws:iam::111122223333:role/a"}, fs[0].Principals) != "" ||
+		cmp.Diff([]string{"AWS:arn:aws:iam::111122223333:role/b"}, fs[1].Principals) != "" {
+		t.Errorf("findings name the wrong principals: %+v", fs)
+	}
+}
+
+// TestDenyVerdicts pins Check's verdict (codes only) on Deny statements.
+func TestDenyVerdicts(t *testing.T) {
+	const (
+		ssi  = CodeMissingSetSourceIdentity
+		cond = CodeMissingCondition
+	)
+	two := func(a, b string) string { return `{"Version":"2012-10-17","Statement":[` + a + `,` + b + `]}` }
+	allowA := `{"Effect":"Allow","Principal":{"AWS":` + roleA + `},"Action":"sts:AssumeRole"}`
+	runVerdicts(t, []verdictCase{
+		// Deny statements (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
+		{"org fence", Rules{}, two(allowA, `{"Effect":"Deny","Principal":"*","Action":"sts:*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-1"}}}`), []Code{ssi, cond}},
+		{"deny SetSourceIdentity", Rules{}, two(allowA, `{"Effect":"Deny","Principal":"*","Action":"sts:SetSourceIdentity"}`), []Code{CodeDenyConflict}},
+		{"deny NotAction AssumeRole", Rules{}, two(allowA, `{"Effect":"Deny","Principal":{"AWS":"111122223333"},"NotAction":"sts:AssumeRole"}`), []Code{CodeDenyConflict}},
+		{"deny NotAction both", Rules{}, two(allowA, `{"Effect":"Deny","Principal":"*","NotAction":["sts:AssumeRole","sts:SetSourceIdentity"]}`), []Code{ssi, cond}},
+		{"deny for another account", Rules{}, two(allowA, `{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"sts:SetSourceIdentity"}`), []Code{ssi, cond}},
+		{"deny for the account in another spelling", Rules{}, two(allowA, `{"Effect":"Deny","Principal":{"AWS":"111122223333"},"Action":"sts:SetSourceIdentity"}`), []Code{CodeDenyConflict}},
+		{"deny for a session of the role", Rules{}, two(allowA, `{"Effect":"Deny","Principal":{"AWS":"arn:aws:sts::111122223333:assumed-role/a/s"},"Action":"sts:SetSourceIdentity"}`), []Code{CodeDenyConflict}},
+		{"deny for a service", Rules{}, two(allowA, `{"Effect":"Deny","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:*"}`), []Code{ssi, cond}},
+	})
 }

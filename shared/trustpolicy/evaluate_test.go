@@ -6,7 +6,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// Policies from the IAM User Guide examples (domain spec 1.7).
+// Policies from the IAM User Guide examples
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html).
 const (
 	developerRole = `{"Version":"2012-10-17","Statement":[
  {"Sid":"AllowDevUserAssumeRole","Effect":"Allow",

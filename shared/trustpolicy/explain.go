@@ -32,10 +32,11 @@ func Explain(d *Document, r Rules) []Exposure {
 	for i := range plans {
 		pl := &plans[i]
 		st := &d.stmts[i]
+		reason, _ := noSIReason(st)
 		if st.wildcard {
 			if len(pl.wildActs) > 0 {
 				out = append(out, Exposure{Statement: i, SID: st.sid, Principal: "*", Class: classWildcard.String(),
-					Mode: ModeIgnore, Actions: pl.wildActs, Reason: pl.reason + `; "Principal": "*" also admits AWS services and needs a person`})
+					Mode: ModeIgnore, Actions: pl.wildActs, Reason: reason + `; "Principal": "*" also admits AWS services and needs a person`})
 			}
 			continue
 		}
@@ -44,7 +45,7 @@ func Explain(d *Document, r Rules) []Exposure {
 				continue
 			}
 			out = append(out, Exposure{Statement: i, SID: st.sid, Principal: p.String(), Class: p.class.String(),
-				Mode: r.modeFor(p), Actions: []string{p.class.assumeAction()}, Reason: pl.reason})
+				Mode: r.modeFor(p), Actions: []string{p.class.assumeAction()}, Reason: reason})
 		}
 	}
 	return out
@@ -60,9 +61,26 @@ func coveredAssume(st *statement, acts ...string) []string {
 	return out
 }
 
+// noSIOpen reports whether the statement's conditions on the source identity keys can all hold
+// for a first-hop request that carries no source identity (conditions on other keys are taken
+// to hold). It allocates nothing: Check calls it for every Allow statement.
+func noSIOpen(st *statement) bool {
+	none := evalCtx{only: true}
+	for i := range st.conds {
+		c := &st.conds[i]
+		if (c.isSI() || strings.EqualFold(c.key, keyAWSSourceIdentity)) && c.eval(&none, false) == triFalse {
+			return false
+		}
+	}
+	return true
+}
+
 // noSIReason decides whether the statement's conditions can hold for a first-hop request that
 // carries no source identity, and says why.
 func noSIReason(st *statement) (string, bool) {
+	if !noSIOpen(st) {
+		return "", false
+	}
 	none := &evalCtx{only: true}
 	var notes []string
 	sawSTS, sawAWS := false, false

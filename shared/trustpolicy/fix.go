@@ -241,7 +241,8 @@ func (f *fixer) patch(out []node, st *statement, keep []bool, c change, sm sidMo
 		out = append(out, sibling(siblingSid("SetSrcId"), pNode, ssiNode, cNode, hasCond))
 	}
 	if len(tagActions) > 0 {
-		// sts:SourceIdentity is not a documented key of these actions (spec 1.8), so the new
+		// sts:SourceIdentity is not a documented key of these actions (Service Authorization
+		// Reference, https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html), so the new
 		// condition might refuse them: keep them under the original conditions.
 		var orig node
 		hasOrig := false

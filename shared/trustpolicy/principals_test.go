@@ -139,8 +139,33 @@ func TestAnyAWSAccount(t *testing.T) {
 			}
 		}
 	}
-	// Allow mode reports it too; Federated principals are not AWS accounts.
+	// Allow mode reports it too.
 	if fs := Check(d, Rules{Mode: ModeAllow}); len(fs) != 2 || fs[1].Code != CodeAnyAWSAccount {
 		t.Errorf("allow mode: %+v; want missing-set-source-identity, any-aws-account", fs)
 	}
+}
+
+// TestPrincipalVerdicts pins Check's verdict (codes only) on every principal form.
+func TestPrincipalVerdicts(t *testing.T) {
+	const (
+		ssi  = CodeMissingSetSourceIdentity
+		cond = CodeMissingCondition
+	)
+	runVerdicts(t, []verdictCase{
+		// Principals (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+		{"account id", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}]}`, []Code{ssi, cond}},
+		{"aws-cn root", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws-cn:iam::111122223333:root"},"Action":"sts:AssumeRole"}]}`, []Code{ssi, cond}},
+		{"aws-us-gov role", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws-us-gov:iam::111122223333:role/x"},"Action":"sts:AssumeRole"}]}`, []Code{ssi, cond}},
+		{"unique id", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"AROAEXAMPLEEXAMPLE12"},"Action":"sts:AssumeRole"}]}`, []Code{ssi, cond, CodeUniqueIDPrincipal}},
+		{"AWS star", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`, []Code{ssi, cond, CodeAnyAWSAccount}},
+		{"bare star", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}]}`, []Code{CodeWildcardPrincipal}},
+		{"bare star compliant", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":"*","Action":["sts:AssumeRole","sts:SetSourceIdentity"],"Condition":{"StringLike":{"sts:SourceIdentity":"*"}}}]}`, nil},
+		{"canonical user", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"CanonicalUser":"abc"},"Action":"sts:AssumeRole"}]}`, nil},
+		{"service only", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"Service":["ec2.amazonaws.com"]},"Action":"sts:AssumeRole"}]}`, nil},
+		{"google ignored", Rules{}, `{"Statement":[{"Effect":"Allow","Principal":{"Federated":"accounts.google.com"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`, nil},
+		{"google opted in", Rules{Federated: []FederatedRule{{Provider: "accounts.google.com", Mode: ModeRequire}}}, `{"Statement":[{"Effect":"Allow","Principal":{"Federated":"accounts.google.com"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`, []Code{ssi, cond}},
+		{"cognito allow", Rules{Federated: []FederatedRule{{Provider: "cognito-identity.amazonaws.com", Mode: ModeAllow}}}, `{"Statement":[{"Effect":"Allow","Principal":{"Federated":"cognito-identity.amazonaws.com"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`, []Code{ssi}},
+		{"github opt-in does not match another provider", Rules{Federated: []FederatedRule{{Provider: "*:oidc-provider/token.actions.githubusercontent.com", Mode: ModeRequire}}}, `{"Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`, nil},
+		{"SAML provider with only AssumeRole", Rules{Federated: []FederatedRule{{Provider: "*", Mode: ModeRequire}}}, `{"Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:saml-provider/Okta"},"Action":"sts:AssumeRole"}]}`, nil},
+	})
 }

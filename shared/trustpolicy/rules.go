@@ -46,7 +46,7 @@ func (r Rules) Validate() error {
 
 // validPattern accepts StringLike patterns over the source-identity alphabet [\w+=,.@-] plus the
 // wildcards '*' and '?'. Policy variables are refused: "${aws:username}" locks out every role
-// session (domain spec 2.8).
+// session (docs/trust-policy-engine.md, "What compliant means").
 func validPattern(p string) error {
 	if p == "" {
 		return fmt.Errorf("empty pattern")
@@ -67,7 +67,8 @@ func validPattern(p string) error {
 		}
 		fixed++
 	}
-	// STS accepts source identities of 2 to 64 characters (spec 1.3).
+	// STS accepts source identities of 2 to 64 characters
+	// (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html).
 	if fixed > 64 || fixed < 2 && !strings.Contains(p, "*") {
 		return fmt.Errorf("matches no source identity (STS accepts 2 to 64 characters)")
 	}

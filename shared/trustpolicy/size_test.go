@@ -77,3 +77,70 @@ func TestCheckIsFixWithoutResult(t *testing.T) {
 		}
 	}
 }
+
+// TestSizeAtQuota: a fixed policy of exactly SizeLimit characters is written; one more
+// character makes it too-large (and the input is returned). Escapes count as written (`\"` is
+// two characters, `\u0041` six): IAM receives and counts the text, not the decoded value.
+func TestSizeAtQuota(t *testing.T) {
+	policy := func(pad string) string {
+		return stmtA(`"Action":"sts:AssumeRole"`, `{"StringEquals":{"sts:ExternalId":"`+pad+`"}}`)
+	}
+	grow := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = 'x'
+		}
+		return string(b)
+	}
+	d0 := mustParse(t, policy(""))
+	f0, _ := Fix(d0, Rules{})
+	added := f0.Size() - d0.Size()
+	// Pad so that the fixed policy is exactly DefaultSizeLimit characters.
+	pad := grow(DefaultSizeLimit - added - d0.Size())
+	for _, tc := range []struct {
+		name    string
+		pad     string
+		tooBig  bool
+		escapes bool
+	}{
+		{"fixed policy exactly at the quota", pad, false, false},
+		{"one character over", pad + "x", true, false},
+		{"escaped quote counts two", pad[2:] + `\"`, false, true},
+		{"escaped quote over the quota", pad[1:] + `\"`, true, true},
+		{"unicode escape counts six", pad[6:] + `\u0041`, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := mustParse(t, policy(tc.pad))
+			fixed, fs := Fix(d, Rules{})
+			tooLarge := false
+			for _, f := range fs {
+				tooLarge = tooLarge || f.Code == CodeTooLarge
+			}
+			if tooLarge != tc.tooBig {
+				t.Fatalf("too-large = %v, want %v (input %d characters, %d added by the fix)", tooLarge, tc.tooBig, d.Size(), added)
+			}
+			if !tc.tooBig && fixed.Size() != DefaultSizeLimit {
+				t.Errorf("fixed size %d, want %d", fixed.Size(), DefaultSizeLimit)
+			}
+			if tc.tooBig && fixed != d {
+				t.Errorf("too-large but the policy changed")
+			}
+			checkInvariants(t, d, Rules{})
+		})
+	}
+	// A compliant policy at (or over) the quota is left alone: IAM holds it already.
+	atQuota := stmtA(`"Action":["sts:AssumeRole","sts:SetSourceIdentity"]`, `{"StringLike":{"sts:SourceIdentity":"*"},"StringEquals":{"sts:ExternalId":"`+pad+`"}}`)
+	d := mustParse(t, atQuota)
+	if fixed, fs := Fix(d, Rules{SizeLimit: d.Size() - 1}); fixed != d || len(fs) != 0 {
+		t.Errorf("compliant policy over the quota: Fix changed it or reported %+v", fs)
+	}
+	// Whitespace outside strings is not counted; inside strings it is.
+	spaced := mustParse(t, "{ \"Version\" : \"2012-10-17\",\n\t\"Statement\" : [ ] }")
+	if got, want := spaced.Size(), len(`{"Version":"2012-10-17","Statement":[]}`); got != want {
+		t.Errorf("whitespace outside strings: Size = %d, want %d", got, want)
+	}
+	inside := mustParse(t, policy("a b"))
+	if got, want := inside.Size(), mustParse(t, policy("abc")).Size(); got != want {
+		t.Errorf("whitespace inside a string: Size = %d, want %d (counted)", got, want)
+	}
+}
