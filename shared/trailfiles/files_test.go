@@ -185,9 +185,9 @@ func TestS3Paths(t *testing.T) {
 	zw.Write(trail("s3b"))
 	zw.Close()
 	store := memStore{
-		"trail/AWSLogs/o-abc/111122223333/CloudTrail/us-east-1/2026/11/30/a.json.gz": gz.Bytes(),
+		"trail/AWSLogs/o-abc/111122223333/CloudTrail/us-east-1/2026/11/30/a.json.gz":        gz.Bytes(),
 		"trail/AWSLogs/o-abc/111122223333/CloudTrail-Digest/us-east-1/2026/11/30/d.json.gz": []byte("x"),
-		"trail/AWSLogs/o-abc/111122223333/CloudTrail/us-east-1/2026/11/30/readme.md": []byte("x"),
+		"trail/AWSLogs/o-abc/111122223333/CloudTrail/us-east-1/2026/11/30/readme.md":        []byte("x"),
 		"trail/other/x.json": trail("other"),
 	}
 	r := &Reader{Store: store}
