@@ -17,7 +17,10 @@ require (
 	pgregory.net/rapid v1.3.0
 )
 
-require github.com/aws/aws-sdk-go-v2/service/s3 v1.114.10
+require (
+	github.com/aws/aws-sdk-go-v2/service/s3 v1.114.10
+	github.com/valyala/fastjson v1.6.10
+)
 
 require (
 	github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream v1.7.27 // indirect
