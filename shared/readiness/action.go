@@ -18,8 +18,8 @@ func Action(c CallerEvidence) string {
 	case "SAMLUser":
 		return "have the identity provider send the SAML attribute https://aws.amazon.com/SAML/Attributes/SourceIdentity, or exempt the role"
 	case "WebIdentityUser":
-		return "web identity tokens carry a source identity only in the claim https://aws.amazon.com/source_identity " +
-			"(GitHub's do not): chain into this role with aws sts assume-role --source-identity NAME, or exempt the role"
+		return "a web identity token can carry a source identity only in the claim https://aws.amazon.com/source_identity; " +
+			"if the provider cannot add it (GitHub Actions is not known to), chain into this role with aws sts assume-role --source-identity NAME, or exempt the role"
 	}
 	switch c.Client {
 	case "aws-cli", "boto3", "botocore":

@@ -263,14 +263,21 @@ func Reason(ev RoleEvidence) string {
 		if ev.Assumptions == 0 {
 			return "nobody assumed it in the window"
 		}
+		if ev.Assumptions == 1 {
+			return "its 1 assumption carried a source identity"
+		}
 		return fmt.Sprintf("all %d assumptions carried a source identity", ev.Assumptions)
 	}
 	var parts []string
 	if ev.WithoutSourceIdentity > 0 {
-		parts = append(parts, fmt.Sprintf("%d of %d assumptions without a source identity (%d callers)", ev.WithoutSourceIdentity, ev.Assumptions, len(ev.CallersWithoutSourceIdentity)))
+		callers := "1 caller"
+		if n := len(ev.CallersWithoutSourceIdentity); n != 1 {
+			callers = fmt.Sprintf("%d callers", n)
+		}
+		parts = append(parts, fmt.Sprintf("%d of %d assumptions without a source identity (%s)", ev.WithoutSourceIdentity, ev.Assumptions, callers))
 	}
 	if ev.ConsoleUsed {
-		parts = append(parts, fmt.Sprintf("console switch-role used (%d sessions): the console cannot pass a source identity", ev.ConsoleSessions))
+		parts = append(parts, fmt.Sprintf("console switch-role used (%d sign-in sessions): the console cannot pass a source identity", ev.ConsoleSessions))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -53,7 +53,7 @@ func TestResults(t *testing.T) {
 	if diff := cmp.Diff(Stats{Records: 6, Observations: 4, Assumptions: 4, Skipped: map[Skip]int{SkipService: 1, SkipOutsideWindow: 1}}, st); diff != "" {
 		t.Fatalf("stats (-want +got):\n%s", diff)
 	}
-	if r := Reason(got[0]); r != "1 of 4 assumptions without a source identity (1 callers)" {
+	if r := Reason(got[0]); r != "1 of 4 assumptions without a source identity (1 caller)" {
 		t.Errorf("reason %q", r)
 	}
 	if r := Reason(got[1]); r != "nobody assumed it in the window" {

@@ -44,7 +44,7 @@ func Example() {
 	}
 	fmt.Println("dropped AWS service calls:", agg.Stats().Skipped[readiness.SkipService])
 	// Output:
-	// arn:aws:iam::111122223333:role/ci/deployer ready: false - 1 of 2 assumptions without a source identity (1 callers)
+	// arn:aws:iam::111122223333:role/ci/deployer ready: false - 1 of 2 assumptions without a source identity (1 caller)
 	//    arn:aws:iam::444455556666:root -> a principal in account 444455556666 (unique id AIDAEXAMPLEBUILDBOT1): AWS CLI and boto3 profiles cannot set a source identity: use credential_process = sidguard credentials --role-arn ROLE, or call aws sts assume-role --source-identity NAME
 	// dropped AWS service calls: 1
 }
