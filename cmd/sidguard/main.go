@@ -33,6 +33,7 @@ var commands = []*command{
 	explainCommand,
 	scanCommand,
 	readinessCommand,
+	trailCommand,
 	versionCommand,
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +32,14 @@ var evidenceCases = []cliCase{
 	{"readiness-bad-now", []string{"readiness", "--now", "yesterday", trailFixtures}, "", exitUsage},
 	{"readiness-bad-format", []string{"readiness", "--format", "xml", trailFixtures}, "", exitUsage},
 	{"readiness-help", []string{"help", "readiness"}, "", exitOK},
+	{"trail-text", []string{"trail", "--source-identity", "alice", trailFixtures}, "", exitOK},
+	{"trail-json", []string{"trail", "--format", "json", "--source-identity", "alice", trailFixtures}, "", exitOK},
+	{"trail-none", []string{"trail", "--source-identity", "nobody", trailFixtures}, "", exitOK},
+	{"trail-no-value", []string{"trail", trailFixtures}, "", exitUsage},
+	{"trail-bad-value", []string{"trail", "--source-identity", "two words", trailFixtures}, "", exitUsage},
+	{"trail-no-path", []string{"trail", "--source-identity", "alice"}, "", exitUsage},
+	{"trail-not-trail", []string{"trail", "--source-identity", "alice", "testdata/policy-aws.json"}, "", exitUsage},
+	{"trail-help", []string{"help", "trail"}, "", exitOK},
 }
 
 func TestEvidenceCommands(t *testing.T) {
@@ -117,5 +126,39 @@ func TestReadinessJSONContract(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("per-role answers (-want +got):\n%s", diff)
+	}
+}
+
+// TestTrailJSONContract: every line holds the contract's fields, and alice's events are
+// found across the role chain (deployer -> reader) and in the other account (audit).
+func TestTrailJSONContract(t *testing.T) {
+	stdout, _, exit := runCase(t, cliCase{args: []string{"trail", "--format", "json", "--source-identity", "alice", trailFixtures}})
+	if exit != exitOK {
+		t.Fatalf("exit %d", exit)
+	}
+	var got []string
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	for sc.Scan() {
+		var raw map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &raw); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		for _, k := range []string{"eventID", "eventTime", "eventSource", "eventName", "recipientAccountId"} {
+			if s, _ := raw[k].(string); s == "" {
+				t.Errorf("line %q: no %q", sc.Text(), k)
+			}
+		}
+		got = append(got, fmt.Sprintf("%s %s %s", raw["recipientAccountId"], raw["eventName"], raw["via"]))
+	}
+	want := []string{
+		"111122223333 AssumeRole request",        // alice sets it (first hop into ci/deployer)
+		"111122223333 DescribeInstances session", // as ci/deployer
+		"111122223333 AssumeRole session",        // chains into reader
+		"111122223333 ListBuckets session",       // as reader
+		"444455556666 AssumeRole response",       // the audit role's owner sees the inherited value
+		"444455556666 LookupEvents session",      // as audit, in the other account
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("events (-want +got):\n%s", diff)
 	}
 }

@@ -58,18 +58,18 @@ func (s *Stats) merge(o Stats) {
 // its own and Merge them.
 type Aggregator struct {
 	Window Window
-	roles  map[string]*roleAcc
+	roles  map[RoleKey]*roleAcc
 	stats  Stats
 }
 
 type roleAcc struct {
 	role    Role
-	callers map[string]*CallerEvidence
+	callers map[CallerKey]*CallerEvidence
 }
 
 // NewAggregator returns an empty aggregator over w.
 func NewAggregator(w Window) *Aggregator {
-	return &Aggregator{Window: w, roles: map[string]*roleAcc{}}
+	return &Aggregator{Window: w, roles: map[RoleKey]*roleAcc{}}
 }
 
 // Skipped counts a record that gave no observation.
@@ -107,7 +107,7 @@ func (a *Aggregator) role(r Role) *roleAcc {
 	k := r.Key()
 	ra := a.roles[k]
 	if ra == nil {
-		ra = &roleAcc{role: r, callers: map[string]*CallerEvidence{}}
+		ra = &roleAcc{role: r, callers: map[CallerKey]*CallerEvidence{}}
 		a.roles[k] = ra
 	} else if !ra.role.PathKnown && r.PathKnown {
 		ra.role = r // prefer the ARN with the role's path
@@ -246,7 +246,8 @@ func (a *Aggregator) Results() []RoleEvidence {
 		if out[i].Role.ARN != out[j].Role.ARN {
 			return out[i].Role.ARN < out[j].Role.ARN
 		}
-		return out[i].Role.Key() < out[j].Role.Key()
+		ki, kj := out[i].Role.Key(), out[j].Role.Key()
+		return ki.Partition+":"+ki.Account+":"+ki.Name < kj.Partition+":"+kj.Account+":"+kj.Name
 	})
 	return out
 }

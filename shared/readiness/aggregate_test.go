@@ -105,7 +105,7 @@ func TestVerdictProperties(t *testing.T) {
 			console          int
 			blockers         map[string]bool
 		}
-		wants := map[string]*want{}
+		wants := map[RoleKey]*want{}
 		for _, o := range all {
 			k := o.Role.Key()
 			if wants[k] == nil {

@@ -3,6 +3,8 @@ package readiness
 import (
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/source-identity-guard/source-identity-guard/shared/trailrecord"
@@ -39,9 +41,12 @@ type Role struct {
 	PathKnown bool // false when the ARN was derived from an assumed-role ARN
 }
 
+// RoleKey is a role's identity across spellings.
+type RoleKey struct{ Partition, Account, Name string }
+
 // Key is the role's identity across spellings: partition, account and lower-cased name.
-func (r Role) Key() string {
-	return r.Partition + ":" + r.Account + ":" + strings.ToLower(r.Name)
+func (r Role) Key() RoleKey {
+	return RoleKey{r.Partition, r.Account, strings.ToLower(r.Name)}
 }
 
 // Caller identifies who assumed the role (see the package doc for how it is derived).
@@ -51,8 +56,11 @@ type Caller struct {
 	PrincipalID string // for AWSAccount callers: the caller's unique id (AIDA…, AROA…)
 }
 
+// CallerKey groups a caller's observations.
+type CallerKey struct{ Principal, PrincipalID string }
+
 // Key groups a caller's observations.
-func (c Caller) Key() string { return c.Principal + "|" + c.PrincipalID }
+func (c Caller) Key() CallerKey { return CallerKey{c.Principal, c.PrincipalID} }
 
 // Observation is one role assumption or console session, as the readiness verdict needs it.
 type Observation struct {
@@ -113,7 +121,7 @@ func Observe(r trailrecord.Record) (Observation, Skip) {
 		Role:      role,
 		Time:      t.UTC(),
 		UserAgent: r.UserAgent,
-		Client:    ClientFamily(r.UserAgent),
+		Client:    clientFamilyCached(r.UserAgent),
 		EventID:   r.EventID,
 		Region:    r.AWSRegion,
 	}
@@ -238,6 +246,27 @@ func caller(r trailrecord.Record, role Role) Caller {
 		c.Principal = "unknown caller"
 	}
 	return c
+}
+
+// clientFamilies caches ClientFamily by user agent (few distinct values, one per record),
+// up to maxCachedAgents entries.
+var (
+	clientFamilies  sync.Map
+	cachedAgents    atomic.Int64
+	maxCachedAgents = int64(1 << 12)
+)
+
+func clientFamilyCached(ua string) string {
+	if f, ok := clientFamilies.Load(ua); ok {
+		return f.(string)
+	}
+	f := ClientFamily(ua)
+	if cachedAgents.Load() < maxCachedAgents {
+		if _, loaded := clientFamilies.LoadOrStore(ua, f); !loaded {
+			cachedAgents.Add(1)
+		}
+	}
+	return f
 }
 
 // ClientFamily names the client from a user agent: aws-cli, boto3, botocore, terraform,

@@ -2,7 +2,6 @@ package trailfiles
 
 import (
 	"bufio"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/klauspost/compress/gzip" // about twice as fast as compress/gzip at inflating (BenchmarkGunzip)
 )
 
 // Store lists and opens S3 objects. shared/s3objects implements it with the AWS SDK; tests

@@ -1,6 +1,7 @@
 package trailfiles
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -140,25 +141,33 @@ func (s *splitter) value() ([]byte, error) {
 	depth := 0
 	inString := false
 	for {
-		for ; i < s.end; i++ {
-			c := s.buf[i]
+		for i < s.end {
 			if inString {
-				switch c {
-				case '\\':
-					if i+1 >= s.end {
-						goto more // need the escaped byte
-					}
-					i++
-				case '"':
-					inString = false
-					if depth == 0 {
-						s.pos = i + 1
-						return s.buf[start:s.pos], nil
-					}
+				// Jump to the next quote; it closes the string unless an odd number of
+				// backslashes precedes it. The record's bytes from start stay in buf, so the
+				// count is right across refills.
+				j := bytes.IndexByte(s.buf[i:s.end], '"')
+				if j < 0 {
+					i = s.end
+					break
+				}
+				q := i + j
+				p := q - 1
+				for p > start && s.buf[p] == '\\' {
+					p--
+				}
+				i = q + 1
+				if (q-1-p)%2 == 1 {
+					continue // an escaped quote
+				}
+				inString = false
+				if depth == 0 {
+					s.pos = i
+					return s.buf[start:i], nil
 				}
 				continue
 			}
-			switch c {
+			switch s.buf[i] {
 			case '"':
 				inString = true
 			case '{', '[':
@@ -179,8 +188,8 @@ func (s *splitter) value() ([]byte, error) {
 					return s.buf[start:i], nil
 				}
 			}
+			i++
 		}
-	more:
 		if i-start > s.max {
 			return nil, fmt.Errorf("%w: over %d bytes at byte %d", ErrTooLarge, s.max, s.off+int64(start))
 		}

@@ -71,7 +71,28 @@ type Identity struct {
 }
 
 // Decoder decodes records. It is not safe for concurrent use; use one per goroutine.
-type Decoder struct{ p fastjson.Parser }
+type Decoder struct {
+	p fastjson.Parser
+	// strs interns the few-valued strings records repeat (event names, types, accounts, user
+	// agents), so that a record costs few allocations; it is emptied when it reaches
+	// maxInterned entries.
+	strs map[string]string
+}
+
+const maxInterned = 1 << 14
+
+// intern returns b as a string, shared with earlier equal values.
+func (d *Decoder) intern(b []byte) string {
+	if s, ok := d.strs[string(b)]; ok {
+		return s
+	}
+	if d.strs == nil || len(d.strs) >= maxInterned {
+		d.strs = make(map[string]string, 256)
+	}
+	s := string(b)
+	d.strs[s] = s
+	return s
+}
 
 // Decode decodes one record.
 func (d *Decoder) Decode(raw []byte) (Record, error) {
@@ -85,16 +106,10 @@ func (d *Decoder) Decode(raw []byte) (Record, error) {
 	var r Record
 	var errs []string
 	str := func(v *fastjson.Value, name string, keys ...string) string {
-		x := v.Get(keys...)
-		if x == nil || x.Type() == fastjson.TypeNull {
-			return ""
-		}
-		b, err := x.StringBytes()
-		if err != nil {
-			errs = append(errs, name+" is not a string")
-			return ""
-		}
-		return string(b)
+		return d.field(v, &errs, false, name, keys...)
+	}
+	low := func(v *fastjson.Value, name string, keys ...string) string {
+		return d.field(v, &errs, true, name, keys...)
 	}
 	// soft reads a string inside requestParameters, responseElements and the like, whose
 	// content differs per service: a value of another type there means "not this field".
@@ -110,34 +125,38 @@ func (d *Decoder) Decode(raw []byte) (Record, error) {
 		}
 		return nil
 	}
-	r.EventID = str(v, "eventID", "eventID")
+	if x := v.Get("eventID"); x != nil && x.Type() == fastjson.TypeString {
+		r.EventID = string(x.GetStringBytes()) // unique: not interned
+	} else if x != nil && x.Type() != fastjson.TypeNull {
+		errs = append(errs, "eventID is not a string")
+	}
 	r.EventTime = str(v, "eventTime", "eventTime")
-	r.EventSource = str(v, "eventSource", "eventSource")
-	r.EventName = str(v, "eventName", "eventName")
-	r.EventType = str(v, "eventType", "eventType")
-	r.AWSRegion = str(v, "awsRegion", "awsRegion")
+	r.EventSource = low(v, "eventSource", "eventSource")
+	r.EventName = low(v, "eventName", "eventName")
+	r.EventType = low(v, "eventType", "eventType")
+	r.AWSRegion = low(v, "awsRegion", "awsRegion")
 	r.SourceIPAddress = str(v, "sourceIPAddress", "sourceIPAddress")
-	r.UserAgent = str(v, "userAgent", "userAgent")
-	r.ErrorCode = str(v, "errorCode", "errorCode")
-	r.RecipientAccountID = str(v, "recipientAccountId", "recipientAccountId")
+	r.UserAgent = low(v, "userAgent", "userAgent")
+	r.ErrorCode = low(v, "errorCode", "errorCode")
+	r.RecipientAccountID = low(v, "recipientAccountId", "recipientAccountId")
 
 	if u := v.Get("userIdentity"); u != nil && u.Type() != fastjson.TypeNull && u.Type() != fastjson.TypeObject {
 		errs = append(errs, "userIdentity is not an object")
 	} else if u != nil && u.Type() == fastjson.TypeObject {
 		id := &r.Identity
-		id.Type = str(u, "userIdentity.type", "type")
+		id.Type = low(u, "userIdentity.type", "type")
 		id.PrincipalID = str(u, "userIdentity.principalId", "principalId")
 		id.ARN = str(u, "userIdentity.arn", "arn")
-		id.AccountID = str(u, "userIdentity.accountId", "accountId")
+		id.AccountID = low(u, "userIdentity.accountId", "accountId")
 		id.UserName = str(u, "userIdentity.userName", "userName")
-		id.InvokedBy = str(u, "userIdentity.invokedBy", "invokedBy")
-		id.IdentityProvider = str(u, "userIdentity.identityProvider", "identityProvider")
+		id.InvokedBy = low(u, "userIdentity.invokedBy", "invokedBy")
+		id.IdentityProvider = low(u, "userIdentity.identityProvider", "identityProvider")
 		if sc := obj(u, "sessionContext"); sc != nil {
 			id.HasSessionContext = true
 			id.SessionSourceIdentity = str(sc, "userIdentity.sessionContext.sourceIdentity", "sourceIdentity")
 			if si := obj(sc, "sessionIssuer"); si != nil {
 				id.SessionIssuerARN = str(si, "sessionIssuer.arn", "arn")
-				id.SessionIssuerType = str(si, "sessionIssuer.type", "type")
+				id.SessionIssuerType = low(si, "sessionIssuer.type", "type")
 			}
 		}
 	}
@@ -166,4 +185,21 @@ func (d *Decoder) Decode(raw []byte) (Record, error) {
 		return r, fmt.Errorf("%w: %s", ErrMalformed, errs[0])
 	}
 	return r, nil
+}
+
+// field reads a string field; a value of another type is an error.
+func (d *Decoder) field(v *fastjson.Value, errs *[]string, intern bool, name string, keys ...string) string {
+	x := v.Get(keys...)
+	if x == nil || x.Type() == fastjson.TypeNull {
+		return ""
+	}
+	b, err := x.StringBytes()
+	if err != nil {
+		*errs = append(*errs, name+" is not a string")
+		return ""
+	}
+	if intern {
+		return d.intern(b)
+	}
+	return string(b)
 }
