@@ -2,6 +2,7 @@ package readiness
 
 import (
 	"bytes"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ func BenchmarkPipeline(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	var dec trailrecord.Decoder
+	cpu0 := cpuTime()
 	for b.Loop() {
 		agg := NewAggregator(NewWindow(end, DefaultDays))
 		_, err := trailfiles.ReadRecords(bytes.NewReader(data), 0, func(_ int, raw []byte) error {
@@ -38,4 +40,12 @@ func BenchmarkPipeline(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(10000*b.N)/b.Elapsed().Seconds(), "records/s")
+	// The machine is shared: records per CPU-second of this process says more than wall time.
+	b.ReportMetric(float64(10000*b.N)/(cpuTime()-cpu0).Seconds(), "records/cpu-s")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -94,112 +94,177 @@ func (d *Decoder) intern(b []byte) string {
 	return s
 }
 
-// Decode decodes one record.
+// Decode decodes one record. Each object is walked once (no per-field key search).
 func (d *Decoder) Decode(raw []byte) (Record, error) {
 	v, err := d.p.ParseBytes(raw)
 	if err != nil {
 		return Record{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	if v.Type() != fastjson.TypeObject {
+	top, err := v.Object()
+	if err != nil {
 		return Record{}, fmt.Errorf("%w: not an object", ErrMalformed)
 	}
 	var r Record
-	var errs []string
-	str := func(v *fastjson.Value, name string, keys ...string) string {
-		return d.field(v, &errs, false, name, keys...)
-	}
-	low := func(v *fastjson.Value, name string, keys ...string) string {
-		return d.field(v, &errs, true, name, keys...)
-	}
-	// soft reads a string inside requestParameters, responseElements and the like, whose
-	// content differs per service: a value of another type there means "not this field".
-	soft := func(v *fastjson.Value, keys ...string) string {
-		if x := v.Get(keys...); x != nil && x.Type() == fastjson.TypeString {
-			return string(x.GetStringBytes())
+	var bad string
+	// str reads a top-level or userIdentity string: another type (null aside) is an error.
+	str := func(v *fastjson.Value, name string, intern bool) string {
+		switch v.Type() {
+		case fastjson.TypeString:
+			b, _ := v.StringBytes()
+			if intern {
+				return d.intern(b)
+			}
+			return string(b)
+		case fastjson.TypeNull:
+		default:
+			if bad == "" {
+				bad = name + " is not a string"
+			}
 		}
 		return ""
 	}
-	obj := func(v *fastjson.Value, name string) *fastjson.Value {
-		if x := v.Get(name); x != nil && x.Type() == fastjson.TypeObject {
-			return x
+	// soft reads a string inside requestParameters, responseElements and the like, whose
+	// content differs per service: a value of another type there means "not this field".
+	soft := func(v *fastjson.Value) string {
+		if v.Type() == fastjson.TypeString {
+			b, _ := v.StringBytes()
+			return string(b)
 		}
-		return nil
+		return ""
 	}
-	if x := v.Get("eventID"); x != nil && x.Type() == fastjson.TypeString {
-		r.EventID = string(x.GetStringBytes()) // unique: not interned
-	} else if x != nil && x.Type() != fastjson.TypeNull {
-		errs = append(errs, "eventID is not a string")
+	visit := func(v *fastjson.Value, f func(key []byte, v *fastjson.Value)) {
+		if o, err := v.Object(); err == nil {
+			o.Visit(f)
+		}
 	}
-	r.EventTime = str(v, "eventTime", "eventTime")
-	r.EventSource = low(v, "eventSource", "eventSource")
-	r.EventName = low(v, "eventName", "eventName")
-	r.EventType = low(v, "eventType", "eventType")
-	r.AWSRegion = low(v, "awsRegion", "awsRegion")
-	r.SourceIPAddress = str(v, "sourceIPAddress", "sourceIPAddress")
-	r.UserAgent = low(v, "userAgent", "userAgent")
-	r.ErrorCode = low(v, "errorCode", "errorCode")
-	r.RecipientAccountID = low(v, "recipientAccountId", "recipientAccountId")
-
-	if u := v.Get("userIdentity"); u != nil && u.Type() != fastjson.TypeNull && u.Type() != fastjson.TypeObject {
-		errs = append(errs, "userIdentity is not an object")
-	} else if u != nil && u.Type() == fastjson.TypeObject {
-		id := &r.Identity
-		id.Type = low(u, "userIdentity.type", "type")
-		id.PrincipalID = str(u, "userIdentity.principalId", "principalId")
-		id.ARN = str(u, "userIdentity.arn", "arn")
-		id.AccountID = low(u, "userIdentity.accountId", "accountId")
-		id.UserName = str(u, "userIdentity.userName", "userName")
-		id.InvokedBy = low(u, "userIdentity.invokedBy", "invokedBy")
-		id.IdentityProvider = low(u, "userIdentity.identityProvider", "identityProvider")
-		if sc := obj(u, "sessionContext"); sc != nil {
-			id.HasSessionContext = true
-			id.SessionSourceIdentity = str(sc, "userIdentity.sessionContext.sourceIdentity", "sourceIdentity")
-			if si := obj(sc, "sessionIssuer"); si != nil {
-				id.SessionIssuerARN = str(si, "sessionIssuer.arn", "arn")
-				id.SessionIssuerType = low(si, "sessionIssuer.type", "type")
+	top.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "eventID":
+			r.EventID = str(v, "eventID", false) // unique: not interned
+		case "eventTime":
+			r.EventTime = str(v, "eventTime", false)
+		case "eventSource":
+			r.EventSource = str(v, "eventSource", true)
+		case "eventName":
+			r.EventName = str(v, "eventName", true)
+		case "eventType":
+			r.EventType = str(v, "eventType", true)
+		case "awsRegion":
+			r.AWSRegion = str(v, "awsRegion", true)
+		case "sourceIPAddress":
+			r.SourceIPAddress = str(v, "sourceIPAddress", false)
+		case "userAgent":
+			r.UserAgent = str(v, "userAgent", true)
+		case "errorCode":
+			r.ErrorCode = str(v, "errorCode", true)
+		case "recipientAccountId":
+			r.RecipientAccountID = str(v, "recipientAccountId", true)
+		case "userIdentity":
+			switch v.Type() {
+			case fastjson.TypeObject:
+				d.identity(v, &r.Identity, str, visit)
+			case fastjson.TypeNull:
+			default:
+				if bad == "" {
+					bad = "userIdentity is not an object"
+				}
+			}
+		case "requestParameters":
+			visit(v, func(k []byte, v *fastjson.Value) {
+				switch string(k) {
+				case "roleArn":
+					r.RoleARN = soft(v)
+				case "roleSessionName":
+					r.RoleSessionName = soft(v)
+				case "sourceIdentity":
+					r.SourceIdentity = soft(v)
+				case "principalArn":
+					r.PrincipalARN = soft(v)
+				}
+			})
+		case "responseElements":
+			visit(v, func(k []byte, v *fastjson.Value) {
+				switch string(k) {
+				case "sourceIdentity":
+					r.ResponseSourceIdentity = soft(v)
+				case "SwitchRole":
+					r.SwitchRoleResult = soft(v)
+				case "assumedRoleUser":
+					visit(v, func(k []byte, v *fastjson.Value) {
+						if string(k) == "arn" {
+							r.AssumedRoleARN = soft(v)
+						}
+					})
+				}
+			})
+		case "additionalEventData":
+			visit(v, func(k []byte, v *fastjson.Value) {
+				if string(k) == "SwitchFrom" {
+					r.SwitchFrom = soft(v)
+				}
+			})
+		case "resources":
+			if arr, err := v.Array(); err == nil {
+				for _, res := range arr {
+					var typ, arn string
+					visit(res, func(k []byte, v *fastjson.Value) {
+						switch string(k) {
+						case "type":
+							typ = soft(v)
+						case "ARN":
+							arn = soft(v)
+						}
+					})
+					if typ == "AWS::IAM::Role" && arn != "" {
+						r.RoleResources = append(r.RoleResources, arn)
+					}
+				}
 			}
 		}
-	}
-	if p := obj(v, "requestParameters"); p != nil {
-		r.RoleARN = soft(p, "roleArn")
-		r.RoleSessionName = soft(p, "roleSessionName")
-		r.SourceIdentity = soft(p, "sourceIdentity")
-		r.PrincipalARN = soft(p, "principalArn")
-	}
-	if e := obj(v, "responseElements"); e != nil {
-		r.ResponseSourceIdentity = soft(e, "sourceIdentity")
-		r.AssumedRoleARN = soft(e, "assumedRoleUser", "arn")
-		r.SwitchRoleResult = soft(e, "SwitchRole")
-	}
-	if a := obj(v, "additionalEventData"); a != nil {
-		r.SwitchFrom = soft(a, "SwitchFrom")
-	}
-	for _, res := range v.GetArray("resources") {
-		if soft(res, "type") == "AWS::IAM::Role" {
-			if arn := soft(res, "ARN"); arn != "" {
-				r.RoleResources = append(r.RoleResources, arn)
-			}
-		}
-	}
-	if len(errs) > 0 {
-		return r, fmt.Errorf("%w: %s", ErrMalformed, errs[0])
+	})
+	if bad != "" {
+		return r, fmt.Errorf("%w: %s", ErrMalformed, bad)
 	}
 	return r, nil
 }
 
-// field reads a string field; a value of another type is an error.
-func (d *Decoder) field(v *fastjson.Value, errs *[]string, intern bool, name string, keys ...string) string {
-	x := v.Get(keys...)
-	if x == nil || x.Type() == fastjson.TypeNull {
-		return ""
-	}
-	b, err := x.StringBytes()
-	if err != nil {
-		*errs = append(*errs, name+" is not a string")
-		return ""
-	}
-	if intern {
-		return d.intern(b)
-	}
-	return string(b)
+func (d *Decoder) identity(v *fastjson.Value, id *Identity, str func(*fastjson.Value, string, bool) string, visit func(*fastjson.Value, func([]byte, *fastjson.Value))) {
+	visit(v, func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "type":
+			id.Type = str(v, "userIdentity.type", true)
+		case "principalId":
+			id.PrincipalID = str(v, "userIdentity.principalId", false)
+		case "arn":
+			id.ARN = str(v, "userIdentity.arn", false)
+		case "accountId":
+			id.AccountID = str(v, "userIdentity.accountId", true)
+		case "userName":
+			id.UserName = str(v, "userIdentity.userName", false)
+		case "invokedBy":
+			id.InvokedBy = str(v, "userIdentity.invokedBy", true)
+		case "identityProvider":
+			id.IdentityProvider = str(v, "userIdentity.identityProvider", true)
+		case "sessionContext":
+			if v.Type() != fastjson.TypeObject {
+				return
+			}
+			id.HasSessionContext = true
+			visit(v, func(k []byte, v *fastjson.Value) {
+				switch string(k) {
+				case "sourceIdentity":
+					id.SessionSourceIdentity = str(v, "userIdentity.sessionContext.sourceIdentity", false)
+				case "sessionIssuer":
+					visit(v, func(k []byte, v *fastjson.Value) {
+						switch string(k) {
+						case "arn":
+							id.SessionIssuerARN = str(v, "sessionIssuer.arn", false)
+						case "type":
+							id.SessionIssuerType = str(v, "sessionIssuer.type", true)
+						}
+					})
+				}
+			})
+		}
+	})
 }
