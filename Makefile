@@ -87,3 +87,13 @@ cfn-lint:
 .PHONY: clean
 clean:
 	rm -rf build .aws-sam
+
+# evidence: the Collect function (live readiness evidence).
+.PHONY: build-CollectFunction
+build-CollectFunction:
+	$(call build-lambda,CollectFunction,./functions/collect)
+
+# evidence: readiness over 1 million generated CloudTrail records (throughput, peak memory).
+.PHONY: bench-readiness
+bench-readiness:
+	go run ./cmd/benchreadiness
