@@ -3,7 +3,7 @@
 // memory (maximum resident set size), for two record counts over the same roles and callers,
 // so that memory growing with records rather than with roles × callers shows.
 //
-//	go run ./cmd/benchreadiness [-records 1000000] [-files 200] [-roles 1000] [-callers 50] [-runs 3]
+//	go run ./cmd/benchreadiness [-records 1000000] [-files 200] [-roles 200] [-callers 20] [-runs 3]
 //
 // It builds sidguard, writes the files into a temporary folder (removed afterwards unless
 // -keep), runs `sidguard readiness --format json` on them and prints one line per run.
@@ -31,8 +31,8 @@ func main() {
 	records := flag.Int("records", 1_000_000, "records in the large set")
 	small := flag.Int("small", 0, "records in the small set (0: records/5)")
 	files := flag.Int("files", 200, "files per set")
-	roles := flag.Int("roles", 1000, "distinct roles")
-	callers := flag.Int("callers", 50, "distinct callers per role")
+	roles := flag.Int("roles", 200, "distinct roles")
+	callers := flag.Int("callers", 20, "distinct callers per role")
 	runs := flag.Int("runs", 3, "runs per set (the median is reported)")
 	keep := flag.Bool("keep", false, "keep the generated files")
 	flag.Parse()
