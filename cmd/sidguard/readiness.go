@@ -148,7 +148,7 @@ func readinessSummary(st readiness.Stats, results []readiness.RoleEvidence, file
 	}{
 		{readiness.SkipService, "by AWS services"},
 		{readiness.SkipFailed, "failed"},
-		{readiness.SkipCallerCopy, "caller-side copies of cross-account calls"},
+		{readiness.SkipCallerCopy, "caller-side cop(y|ies) of cross-account calls"},
 		{readiness.SkipOutsideWindow, "outside the window"},
 		{readiness.SkipNoRole, "without a role ARN"},
 		{readiness.SkipBadTime, "without a valid eventTime"},
@@ -156,7 +156,14 @@ func readinessSummary(st readiness.Stats, results []readiness.RoleEvidence, file
 	var parts []string
 	for _, r := range reasons {
 		if n := st.Skipped[r.k]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, r.what))
+			what := r.what
+			if one, many, ok := strings.Cut(what, "(y|ies)"); ok {
+				what = one + "ies" + many
+				if n == 1 {
+					what = one + "y" + many
+				}
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", n, what))
 		}
 	}
 	if len(parts) > 0 {

@@ -278,7 +278,11 @@ func Reason(ev RoleEvidence) string {
 		parts = append(parts, fmt.Sprintf("%d of %d assumptions without a source identity (%s)", ev.WithoutSourceIdentity, ev.Assumptions, callers))
 	}
 	if ev.ConsoleUsed {
-		parts = append(parts, fmt.Sprintf("console switch-role used (%d sign-in sessions): the console cannot pass a source identity", ev.ConsoleSessions))
+		sessions := "1 sign-in session"
+		if ev.ConsoleSessions != 1 {
+			sessions = fmt.Sprintf("%d sign-in sessions", ev.ConsoleSessions)
+		}
+		parts = append(parts, fmt.Sprintf("console switch-role used (%s): the console cannot pass a source identity", sessions))
 	}
 	return strings.Join(parts, "; ")
 }
