@@ -11,12 +11,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/source-identity-guard/source-identity-guard/shared/awsconfig"
+	"github.com/source-identity-guard/source-identity-guard/shared/ledger"
 	"github.com/source-identity-guard/source-identity-guard/shared/readiness"
 	"github.com/source-identity-guard/source-identity-guard/shared/sarif"
 	"github.com/source-identity-guard/source-identity-guard/shared/trailfiles"
 )
 
-const readinessArgs = "[--format text|json|sarif] [--window DAYS] [--now RFC3339] PATH..."
+const readinessArgs = "[--format text|json|sarif] [--window DAYS] [--now RFC3339] PATH... | --ledger TABLE"
 
 var readinessCommand = &command{
 	name:    "readiness",
@@ -30,7 +34,9 @@ switch-role. A role nobody assumed in the window is ready. For each caller that 
 locked out it prints the last call, the user agent and what to do.
 
 PATH is a file, a folder (walked recursively; .json and .json.gz files, CloudTrail-Digest
-folders skipped) or s3://bucket/prefix (read with the default AWS credentials). Calls by AWS
+folders skipped) or s3://bucket/prefix (read with the default AWS credentials). Instead of
+PATHs, --ledger TABLE reads the evidence the Collect function keeps in DynamoDB (the stack's
+EvidenceLedgerTableName output). Calls by AWS
 services, failed calls and the caller-side copy of a cross-account call are not counted
 (docs/rollout.md says why). --format json prints one JSON object per role (JSON Lines);
 --format sarif a SARIF 2.1.0 log with one result per role that is not ready.
@@ -48,6 +54,7 @@ that cannot be read, a file that is not a CloudTrail log file).`,
 			return nil
 		})
 		days := fs.Int("window", readiness.DefaultDays, "Window length in `DAYS`, ending at --now (1 to 3650)")
+		table := fs.String("ledger", "", "Read the live evidence from the DynamoDB `TABLE` instead of log files")
 		var now time.Time
 		fs.Func("now", "End of the window, `RFC3339` (e.g. 2026-12-01T00:00:00Z). Default: now", func(s string) error {
 			t, err := time.Parse(time.RFC3339, s)
@@ -59,8 +66,11 @@ that cannot be read, a file that is not a CloudTrail log file).`,
 		})
 		return func(std stdio, args []string) int {
 			const name = "readiness"
-			if len(args) == 0 {
-				return usageError(std.err, name, readinessArgs, "missing PATH: name CloudTrail log files, folders or s3:// prefixes")
+			if len(args) == 0 && *table == "" {
+				return usageError(std.err, name, readinessArgs, "missing PATH: name CloudTrail log files, folders or s3:// prefixes (or --ledger TABLE)")
+			}
+			if len(args) > 0 && *table != "" {
+				return usageError(std.err, name, readinessArgs, "give PATHs or --ledger, not both (the same calls would be counted twice)")
 			}
 			if *days < 1 || *days > 3650 {
 				return usageError(std.err, name, readinessArgs, fmt.Sprintf("--window %d: want 1 to 3650 days", *days))
@@ -69,7 +79,14 @@ that cannot be read, a file that is not a CloudTrail log file).`,
 				now = time.Now().UTC().Truncate(time.Second)
 			}
 			window := readiness.NewWindow(now, *days)
-			agg, nfiles, err := gatherReadiness(context.Background(), args, window)
+			var agg *readiness.Aggregator
+			var nfiles int
+			var err error
+			if *table != "" {
+				agg, err = ledgerReadiness(context.Background(), *table, window)
+			} else {
+				agg, nfiles, err = gatherReadiness(context.Background(), args, window)
+			}
 			if err != nil {
 				fmt.Fprintf(std.err, "sidguard %s: %v\n", name, err)
 				return exitUsage
@@ -130,6 +147,15 @@ func gatherReadiness(ctx context.Context, paths []string, w readiness.Window) (*
 	return aggs[0], len(files), nil
 }
 
+// ledgerReadiness reads the Collect function's ledger.
+func ledgerReadiness(ctx context.Context, table string, w readiness.Window) (*readiness.Aggregator, error) {
+	cfg, err := awsconfig.Load(ctx, awsconfig.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return ledger.New(dynamodb.NewFromConfig(cfg), table, 0).Aggregate(ctx, w)
+}
+
 func readinessSummary(st readiness.Stats, results []readiness.RoleEvidence, files int, w readiness.Window) string {
 	ready := 0
 	for _, ev := range results {
@@ -138,8 +164,12 @@ func readinessSummary(st readiness.Stats, results []readiness.RoleEvidence, file
 		}
 	}
 	var b strings.Builder
+	source := plural(files, "file")
+	if files == 0 {
+		source = "the ledger"
+	}
 	fmt.Fprintf(&b, "%d roles (%d ready, %d not ready) from %s in %s; in the window %s to %s: %s, %s",
-		len(results), ready, len(results)-ready, plural(st.Records, "record"), plural(files, "file"),
+		len(results), ready, len(results)-ready, plural(st.Records, "record"), source,
 		w.Start.Format(time.RFC3339), w.End.Format(time.RFC3339),
 		plural(st.Assumptions, "role assumption"), plural(st.Console, "console switch-role"))
 	reasons := []struct {
