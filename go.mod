@@ -7,21 +7,18 @@ require (
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/config v1.33.18
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.0
+	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.74.0
 	github.com/aws/aws-sdk-go-v2/service/eventbridge v1.48.7 // last release before schema-based serde (v1.49.0): its package init costs the Lambda ~0.3 ms of cold start
 	github.com/aws/aws-sdk-go-v2/service/iam v1.64.9 // last release before schema-based serde (v1.65.0): its package init costs the Lambda ~0.6 ms of cold start
+	github.com/aws/aws-sdk-go-v2/service/s3 v1.114.10
 	github.com/aws/aws-sdk-go-v2/service/sqs v1.53.0
 	github.com/aws/aws-sdk-go-v2/service/ssm v1.82.1
 	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0
 	github.com/aws/smithy-go v1.28.9
 	github.com/google/go-cmp v0.7.0
-	pgregory.net/rapid v1.3.0
-)
-
-require (
-	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.74.0
-	github.com/aws/aws-sdk-go-v2/service/s3 v1.114.10
 	github.com/klauspost/compress v1.20.4
 	github.com/valyala/fastjson v1.6.10
+	pgregory.net/rapid v1.3.0
 )
 
 require (
