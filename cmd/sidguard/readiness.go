@@ -36,9 +36,8 @@ locked out it prints the last call, the user agent and what to do.
 PATH is a file, a folder (walked recursively; .json and .json.gz files, CloudTrail-Digest
 folders skipped) or s3://bucket/prefix (read with the default AWS credentials). Instead of
 PATHs, --ledger TABLE reads the evidence the Collect function keeps in DynamoDB (the stack's
-EvidenceLedgerTableName output). Calls by AWS
-services, failed calls and the caller-side copy of a cross-account call are not counted
-(docs/rollout.md says why). --format json prints one JSON object per role (JSON Lines);
+EvidenceLedgerTableName output). Calls by AWS services, failed calls and the caller-side copy
+of a cross-account call are not counted (docs/rollout.md says why). --format json prints one JSON object per role (JSON Lines);
 --format sarif a SARIF 2.1.0 log with one result per role that is not ready.
 
 Exit status: 0 every role is ready, 1 some role is not, 2 unusable input (bad flags, a path
