@@ -104,3 +104,12 @@ cfn-lint-member:
 .PHONY: lint-trust-policies
 lint-trust-policies:
 	$(GO) run ./cmd/sidguard lint $(wildcard *template.yaml)
+# evidence: the Collect function (live readiness evidence).
+.PHONY: build-CollectFunction
+build-CollectFunction:
+	$(call build-lambda,CollectFunction,./functions/collect)
+
+# evidence: readiness over 1 million generated CloudTrail records (throughput, peak memory).
+.PHONY: bench-readiness
+bench-readiness:
+	go run ./cmd/benchreadiness

@@ -31,11 +31,13 @@ var commands = []*command{
 	checkCommand,
 	fixCommand,
 	explainCommand,
+	lintCommand,
 	scanCommand,
+	readinessCommand,
 	revertCommand,
+	trailCommand,
 	credentialsCommand,
 	callerPolicyCommand,
-	lintCommand,
 	versionCommand,
 }
 
