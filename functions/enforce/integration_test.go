@@ -76,7 +76,7 @@ func TestGuardAgainstMoto(t *testing.T) {
 		{"app-deployer", awsPolicy, nil, guard.Patched, "", true, patchCalls},
 		{"lambda-fn", servicePolicy, nil, guard.Compliant, "", false, readCalls},
 		{"batch-worker", mixedPolicy, nil, guard.Patched, "", true, patchCalls},
-		{"vendor-tool", awsPolicy, map[string]string{guard.TagExempt: "vendor cannot send a source identity"}, guard.Exempt, "vendor cannot", false, readCalls},
+		{"vendor-tool", awsPolicy, map[string]string{guard.TagExempt: "vendor cannot send a source identity"}, guard.Exempt, "vendor cannot", false, map[string]int{"iam.GetRole": 1, "events.PutEvents": 1}},
 		{"audited", awsPolicy, map[string]string{guard.TagMode: "audit"}, guard.WouldPatch, "", false, map[string]int{"iam.GetRole": 1, "events.PutEvents": 1}},
 		{"wildcard-action", wildcardActionPolicy, nil, guard.Unfixable, "malformed policy document", false, patchCalls},
 	}
@@ -90,7 +90,7 @@ func TestGuardAgainstMoto(t *testing.T) {
 		}
 	}
 
-	env := map[string]string{"MODE": "require"}
+	env := map[string]string{"MODE": "require", "TRUST_ROLE_TAGS": "true"}
 	for _, kv := range srv.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
@@ -142,7 +142,7 @@ func TestGuardAgainstMoto(t *testing.T) {
 	// Every publishing decision reached the bus once, with the role, the decision and the trigger.
 	want := map[string]guard.Decision{}
 	for _, r := range roles {
-		if r.want.Publishes() {
+		if r.want.PublishesFromEvent() {
 			want[r.name] = r.want
 		}
 	}

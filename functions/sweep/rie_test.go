@@ -50,11 +50,14 @@ func TestBootstrapUnderEmulator(t *testing.T) {
 	if err := json.Unmarshal(inv.Payload, &sum); err != nil {
 		t.Fatalf("summary %s: %v", inv.Payload, err)
 	}
-	// No EXEMPT_ROLE_PATTERNS here: the legacy roles are patched like any other.
+	// No EXEMPT_ROLE_PATTERNS here: the legacy roles are patched like any other; role tags are
+	// not protected (TRUST_ROLE_TAGS unset) and no path is exempt, so the tagged and the
+	// service-linked-path roles are patched too.
 	if !sum.Completed || sum.Roles != n || sum.DurationMS == nil || sum.APICalls["IAM.ListRoles"] != 1 {
 		t.Errorf("summary = %s", inv.Payload)
 	}
-	patchedKinds := map[string]bool{"open": true, "mixed": true, "mode-allow": true, "legacy": true}
+	patchedKinds := map[string]bool{"open": true, "mixed": true, "mode-allow": true, "legacy": true,
+		"exempt-tag": true, "AWSReservedSSO_Admin": true, "AWSServiceRoleFor": true}
 	want := 0
 	for i, k := range estate.Kinds {
 		if patchedKinds[k.Name] {

@@ -19,7 +19,7 @@ func TestSampleEvents(t *testing.T) {
 	want := map[string]Decision{
 		"create-role-aws-principal.json":     Patched,
 		"create-role-by-root.json":           Patched,
-		"create-role-identity-center.json":   Exempt,
+		"create-role-identity-center.json":   Compliant, // judged: trusts only its SAML provider
 		"create-role-mixed-principals.json":  Patched,
 		"create-role-service-principal.json": Compliant,
 		"failed-call.json":                   Skipped,
@@ -66,7 +66,7 @@ func TestSampleEvents(t *testing.T) {
 					TrustPolicy: policy, Tags: map[string]string{},
 				})
 			}
-			h := newHarness(t, Policy{Mode: ModeRequire}, []string{"arn:aws:iam::111122223333:role/source-identity-guard/source-identity-guard/source-identity-guard-EnforceFunctionRole-EXAMPLE"}, roles...)
+			h := newHarness(t, Policy{Mode: ModeRequire}, []string{guardSession}, roles...)
 			out, err := h.guard.Handle(t.Context(), ev)
 			if err != nil {
 				t.Fatalf("Handle(%s) error: %v", name, err)

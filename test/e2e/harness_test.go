@@ -104,6 +104,7 @@ func newHarness(t *testing.T, env ...string) *harness {
 		"AWS_ENDPOINT_URL="+calls.URL, // later entries win
 		"MODE=require",
 		"GUARD_ROLE_ARNS="+guardRoleARN,
+		"GUARD_FUNCTION_NAMES=source-identity-guard-EnforceFunction-EXAMPLE",
 		"AWS_LAMBDA_LOG_LEVEL=DEBUG",
 	)
 	h.emu = lambdaemu.Start(t, lambdaemu.Config{Bootstrap: boot, Env: append(settings, env...)})
