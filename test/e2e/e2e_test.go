@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/source-identity-guard/source-identity-guard/shared/guard"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
 	"github.com/source-identity-guard/source-identity-guard/shared/trustpolicy"
 )
 
@@ -38,6 +39,8 @@ func TestSampleEvents(t *testing.T) {
 		"create-role-mixed-principals.json":  {guard.Patched, readWriteRep},
 		"create-role-service-principal.json": {guard.Compliant, readOnly},
 		"update-assume-role-policy.json":     {guard.Patched, readWriteRep},
+		"tag-role.json":                      {guard.Patched, readWriteRep},  // re-judged; tags not protected
+		"guard-role-retrusted.json":          {guard.Tampered, readWriteRep}, // restored and published
 		"failed-call.json":                   {guard.Skipped, noCalls},
 		"guard-self-update.json":             {guard.Skipped, noCalls},
 		"unrelated-iam-event.json":           {guard.Skipped, noCalls},
@@ -52,8 +55,13 @@ func TestSampleEvents(t *testing.T) {
 			h := newHarness(t)
 			event := sample(t, name)
 			c, err := call(t, event)
-			if err == nil && c.RoleName != "" && c.Policy != nil {
-				h.createRole(t, c.RoleName, c.RolePath, c.Policy, nil)
+			if err == nil && c.RoleName != "" && !c.Failed() {
+				policy := c.Policy
+				if policy == nil { // TagRole carries no policy: a role that trusts another account
+					policy = []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"sts:AssumeRole"}]}`)
+				}
+				h.createRole(t, c.RoleName, c.RolePath, policy, nil)
+				c.Policy = policy
 			}
 			out, calls := h.invoke(t, event)
 			exp, known := want[name]
@@ -78,6 +86,17 @@ func TestSampleEvents(t *testing.T) {
 			}
 			if len(decisions) != 1 {
 				t.Fatalf("decision events on the bus: %d; want 1", len(decisions))
+			}
+			if out.Decision == guard.Tampered {
+				// Bypass 4: the guard's own role was re-trusted; the event says so and the role
+				// holds the stack's trust policy again.
+				if got := h.trustPolicy(t, c.RoleName); !jsonEqual(t, got, guard.OwnTrustPolicy(motoserver.AccountID)) {
+					t.Errorf("tampered role not restored: %s", got)
+				}
+				if decisions[0].Decision != guard.Tampered {
+					t.Errorf("decision event = %s; want tampered", decisions[0].Decision)
+				}
+				return
 			}
 			if out.Decision != guard.Patched {
 				return
