@@ -69,7 +69,7 @@ func (d Decision) Publishes() bool {
 func (d Decision) PublishesFromEvent() bool { return d == Exempt || d.Publishes() }
 
 // Role tags the guard reads, only when Policy.TrustTags is set (the stack parameter
-// ProtectedTags, which an operator sets after attaching policies/protect-guard-tags-scp.json).
+// ProtectedTags, which an operator sets after attaching policies/protect-guard-scp.json).
 const (
 	// TagExempt exempts a role; its value is the reason.
 	TagExempt = "source-identity-guard:exempt"
