@@ -30,6 +30,7 @@ import (
 	"github.com/source-identity-guard/source-identity-guard/shared/harness/estate"
 	"github.com/source-identity-guard/source-identity-guard/shared/harness/faultproxy"
 	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
+	"github.com/source-identity-guard/source-identity-guard/shared/iamrole"
 	"github.com/source-identity-guard/source-identity-guard/shared/lease"
 	"github.com/source-identity-guard/source-identity-guard/shared/sweep"
 )
@@ -509,5 +510,57 @@ func TestSweepLeaseStopsAnOverlap(t *testing.T) {
 	// The run gave the lease back: another owner can take it at once.
 	if ok, err := other.Acquire(ctx, "another-run", time.Minute); err != nil || !ok {
 		t.Errorf("lease not released by the run: %v %v", ok, err)
+	}
+}
+
+// ownerChangesAfterListing wraps the sweep's real IAM adapter: right after ListRoles returns a
+// page, the role's owner changes its trust policy in moto (removing an account), as could happen
+// in the minutes before the sweep's turn comes.
+type ownerChangesAfterListing struct {
+	sweep.Roles
+	change func()
+	once   sync.Once
+}
+
+func (o *ownerChangesAfterListing) ListPage(ctx context.Context, marker string) ([]iamrole.Role, string, error) {
+	roles, next, err := o.Roles.ListPage(ctx, marker)
+	o.once.Do(o.change)
+	return roles, next, err
+}
+
+// TestSweepDoesNotOverwriteAChangeMadeAfterListing is bypass 6 against moto: the sweep writes
+// the fix of the document GetRole returns just before the write, so the account the owner
+// removed is not trusted again; 2 IAM calls for the role beyond ListRoles.
+func TestSweepDoesNotOverwriteAChangeMadeAfterListing(t *testing.T) {
+	srv := motoserver.Shared(t)
+	cfg := srv.AWSConfig()
+	pointAt(t, srv, srv.URL)
+	ctx := t.Context()
+	client := iam.NewFromConfig(cfg)
+	listed := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444455556666:root","arn:aws:iam::777788889999:root"]},"Action":"sts:AssumeRole"}]}`
+	changed := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"sts:AssumeRole"}]}`
+	if _, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("shared-role"), AssumeRolePolicyDocument: aws.String(listed)}); err != nil {
+		t.Fatal(err)
+	}
+	createBus(t, cfg)
+	h := newTestHandler(t, map[string]string{"FINDINGS_BUS_NAME": bus, "SWEEP_MODE": "require", "SWEEP_POSITION_PARAMETER": "/test/stale-position"})
+	h.job.Sweeper.Roles = &ownerChangesAfterListing{Roles: h.job.Sweeper.Roles, change: func() {
+		if _, err := client.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("shared-role"), PolicyDocument: aws.String(changed)}); err != nil {
+			t.Errorf("owner's change: %v", err)
+		}
+	}}
+	sum, err := h.Handle(ctx, scheduledEvent())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := trustPolicies(t, cfg)["shared-role"]
+	if strings.Contains(now, "777788889999") {
+		t.Errorf("the sweep trusted the removed account again: %s", now)
+	}
+	if !strings.Contains(now, "444455556666") || !strings.Contains(now, "sts:SourceIdentity") {
+		t.Errorf("role holds %s; want the fix of the owner's current document", now)
+	}
+	if sum.APICalls["IAM.GetRole"] != 1 || sum.APICalls["IAM.UpdateAssumeRolePolicy"] != 1 || sum.APICalls["IAM.ListRoleTags"] != 0 {
+		t.Errorf("calls %v; want one GetRole and one UpdateAssumeRolePolicy, no ListRoleTags", sum.APICalls)
 	}
 }
