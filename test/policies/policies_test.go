@@ -162,7 +162,9 @@ func TestProtectGuardSCP(t *testing.T) {
 	tags := func(principal string, keys ...string) map[string][]string {
 		return map[string][]string{"aws:PrincipalArn": {principal}, "aws:TagKeys": keys}
 	}
-	who := func(principal string) map[string][]string { return map[string][]string{"aws:PrincipalArn": {principal}} }
+	who := func(principal string) map[string][]string {
+		return map[string][]string{"aws:PrincipalArn": {principal}}
+	}
 	cases := []struct {
 		name string
 		r    request
