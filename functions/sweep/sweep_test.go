@@ -394,6 +394,16 @@ func TestSweepUnderThrottling(t *testing.T) {
 	}
 }
 
+// motoIAM points the SDK's default chain at the shared moto_server and returns its config and
+// an IAM client.
+func motoIAM(t *testing.T) (aws.Config, *iam.Client) {
+	t.Helper()
+	srv := motoserver.Shared(t)
+	pointAt(t, srv, srv.URL)
+	cfg := srv.AWSConfig()
+	return cfg, iam.NewFromConfig(cfg)
+}
+
 // sweepKeyAndLock creates the stack's KMS HMAC key and lease table in moto.
 func sweepKeyAndLock(t *testing.T, cfg aws.Config) (keyID, table string) {
 	t.Helper()
@@ -419,11 +429,8 @@ func sweepKeyAndLock(t *testing.T, cfg aws.Config) (keyID, table string) {
 // sweep does not skip a role: it rejects the position, judges every role from the first,
 // reports the restart, and saves a position signed with its KMS key.
 func TestSweepRefusesAForgedPosition(t *testing.T) {
-	srv := motoserver.Shared(t)
-	cfg := srv.AWSConfig()
-	pointAt(t, srv, srv.URL)
+	cfg, client := motoIAM(t)
 	ctx := t.Context()
-	client := iam.NewFromConfig(cfg)
 	const n = 30
 	for i := range n {
 		if _, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(fmt.Sprintf("forged-%03d", i)),
@@ -476,11 +483,9 @@ func TestSweepRefusesAForgedPosition(t *testing.T) {
 // TestSweepLeaseStopsAnOverlap: while another sweep holds the lease (an unexpired item in the
 // DynamoDB table), a run does nothing; after it is released, a run proceeds.
 func TestSweepLeaseStopsAnOverlap(t *testing.T) {
-	srv := motoserver.Shared(t)
-	cfg := srv.AWSConfig()
-	pointAt(t, srv, srv.URL)
+	cfg, client := motoIAM(t)
 	ctx := t.Context()
-	if _, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("overlap-open"),
+	if _, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("overlap-open"),
 		AssumeRolePolicyDocument: aws.String(estate.PolicyOpen)}); err != nil {
 		t.Fatal(err)
 	}
@@ -532,11 +537,8 @@ func (o *ownerChangesAfterListing) ListPage(ctx context.Context, marker string) 
 // the fix of the document GetRole returns just before the write, so the account the owner
 // removed is not trusted again; 2 IAM calls for the role beyond ListRoles.
 func TestSweepDoesNotOverwriteAChangeMadeAfterListing(t *testing.T) {
-	srv := motoserver.Shared(t)
-	cfg := srv.AWSConfig()
-	pointAt(t, srv, srv.URL)
+	cfg, client := motoIAM(t)
 	ctx := t.Context()
-	client := iam.NewFromConfig(cfg)
 	listed := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444455556666:root","arn:aws:iam::777788889999:root"]},"Action":"sts:AssumeRole"}]}`
 	changed := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"sts:AssumeRole"}]}`
 	if _, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("shared-role"), AssumeRolePolicyDocument: aws.String(listed)}); err != nil {
