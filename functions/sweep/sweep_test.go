@@ -243,6 +243,10 @@ func TestSweepEstate(t *testing.T) {
 		t.Fatalf("require sweep: %v", err)
 	}
 	checkSummary(t, "require", sum, plan, guard.ModeRequire, n)
+	// Bypass 2: the summary counts exemptions by kind; here only the legacy path pattern exempts.
+	if diff := cmp.Diff(map[string]int{"pattern:" + estate.ExemptPathPattern: kindCount(plan, "legacy")}, sum.Exemptions); diff != "" {
+		t.Errorf("require: exemptions by kind (-want +got):\n%s", diff)
+	}
 	patched := sum.Counts[guard.Patched]
 	pages := (n + 999) / 1000
 	// 2 calls per patched role (GetRole, then the write of what it read); none for the others.

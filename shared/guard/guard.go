@@ -176,7 +176,7 @@ func (g *Guard) handle(ctx context.Context, ev events.CloudWatchEvent) (Outcome,
 	var role iamrole.Role
 	switch {
 	case errors.Is(err, cloudtrail.ErrNotCloudTrail), errors.Is(err, cloudtrail.ErrUnsupportedEvent):
-		return skip(out, "not a CreateRole or UpdateAssumeRolePolicy call: "+err.Error()), role, nil
+		return skip(out, "not a CreateRole, UpdateAssumeRolePolicy, TagRole or UntagRole call: "+err.Error()), role, nil
 	case err != nil:
 		g.count(ctx, MetricErrors, "operation", "decode")
 		return skip(out, "malformed event: "+err.Error()), role, nil
