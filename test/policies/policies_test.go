@@ -183,6 +183,7 @@ func TestProtectGuardSCP(t *testing.T) {
 		{"the deployer updates the guard's role", request{"iam:PutRolePolicy", guardRole, who(deployer)}, false},
 		{"owner re-trusts their own role", request{"iam:UpdateAssumeRolePolicy", "arn:aws:iam::" + acct + ":role/app", who(owner)}, false},
 		{"owner disables the rule", request{"events:DisableRule", "arn:aws:events:us-east-1:" + acct + ":rule/source-identity-guard-EnforceFunctionTrustPolicyChange-X", who(owner)}, true},
+		{"owner floods the queue with messages", request{"sqs:SendMessage", "arn:aws:sqs:us-east-1:" + acct + ":source-identity-guard-EnforceQueue-X", who(owner)}, true},
 		{"owner purges the queue", request{"sqs:PurgeQueue", "arn:aws:sqs:us-east-1:" + acct + ":source-identity-guard-EnforceQueue-X", who(owner)}, true},
 		{"owner sets the function's concurrency to 0", request{"lambda:PutFunctionConcurrency", "arn:aws:lambda:us-east-1:" + acct + ":function:source-identity-guard-EnforceFunction-X", who(owner)}, true},
 		{"owner writes the sweep position", request{"ssm:PutParameter", "arn:aws:ssm:us-east-1:" + acct + ":parameter/source-identity-guard/source-identity-guard/sweep-position", who(owner)}, true},
