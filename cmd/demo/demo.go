@@ -88,7 +88,11 @@ func run(ctx context.Context, w io.Writer, opts options) error {
 			"AWS_ENDPOINT_URL="+calls.URL, // the function's calls go through the counter to moto
 			"MODE="+opts.mode,
 			"GUARD_ROLE_ARNS="+guardRoleARN,
+			"GUARD_FUNCTION_NAMES=source-identity-guard-enforce",
 			"FINDINGS_BUS_NAME=default",
+			// The demo plays a deployment with ProtectedTags=true (the SCP in policies/ attached),
+			// so that the vendor role's exempt tag counts.
+			"TRUST_ROLE_TAGS=true",
 		),
 	})
 	if err != nil {

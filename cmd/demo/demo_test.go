@@ -24,7 +24,7 @@ func TestDemo(t *testing.T) {
 		{"app-deployer", "CreateRole", "patched", "events.PutEvents=1 iam.GetRole=1 iam.UpdateAssumeRolePolicy=1"},
 		{"orders-api-FunctionRole", "CreateRole", "compliant", "iam.GetRole=1"},
 		{"batch-worker", "CreateRole", "patched", "events.PutEvents=1 iam.GetRole=1 iam.UpdateAssumeRolePolicy=1"},
-		{"vendor-readonly", "CreateRole", "exempt", "iam.GetRole=1"},
+		{"vendor-readonly", "CreateRole", "exempt", "events.PutEvents=1 iam.GetRole=1"}, // every exemption is published
 		{"ci-deploy", "UpdateAssumeRolePolicy", "patched", "events.PutEvents=1 iam.GetRole=1 iam.UpdateAssumeRolePolicy=1"},
 		{"app-deployer", "UpdateAssumeRolePolicy", "skipped", "none"},
 	} {
@@ -33,8 +33,8 @@ func TestDemo(t *testing.T) {
 			t.Errorf("no row %+v in the demo's output:\n%s", row, table)
 		}
 	}
-	if !strings.Contains(table, "Decision events published on the bus (source source-identity-guard): 3") {
-		t.Errorf("want 3 decision events (3 patched roles):\n%s", table)
+	if !strings.Contains(table, "Decision events published on the bus (source source-identity-guard): 4") {
+		t.Errorf("want 4 decision events (3 patched roles, 1 exemption):\n%s", table)
 	}
 	// The mixed statement is split: EC2 keeps its statement, the role gets its own.
 	if !strings.Contains(table, `+       "Sid": "TrustEc2AndCiSrcId",`) && !strings.Contains(table, "+       \"Principal\": {") {

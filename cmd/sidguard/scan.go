@@ -37,8 +37,9 @@ var scanCommand = &command{
 --profile or AWS_PROFILE, SSO, ...; AWS_ENDPOINT_URL is honoured) and judges each one with the
 code the guard's Lambda functions use. Without --fix it changes nothing: roles that need a
 change are reported as would-patch. With --fix it writes the fixed trust policies, as the
-sweep does in allow or require mode. Tags on a role override --mode as in the guard
-(source-identity-guard:mode, source-identity-guard:exempt).
+sweep does in allow or require mode. Role tags (source-identity-guard:mode,
+source-identity-guard:exempt) count only with --trust-tags, as in a guard deployed with
+ProtectedTags=true; --mode audit writes nothing whatever a tag says.
 
 Output (standard output; progress and errors go to standard error):
   text   a table of the roles that are not compliant, then a summary line
@@ -70,6 +71,7 @@ invocations[0].executionSuccessful is false). In CI, fail the job on 2 but not o
 			return nil
 		})
 		fs.BoolVar(&o.fix, "fix", false, "Write the fixed trust policies (default: change nothing)")
+		fs.BoolVar(&o.trustTags, "trust-tags", false, "Honour the source-identity-guard:* role tags (only where an SCP protects them)")
 		fs.Func("format", "Output format `text|json|sarif`. Default text", func(s string) error {
 			if s != formatText && s != formatJSON && s != formatSARIF {
 				return errors.New("want text, json or sarif")
@@ -142,6 +144,7 @@ invocations[0].executionSuccessful is false). In CI, fail the job on 2 but not o
 
 type scanOptions struct {
 	mode        guard.Mode
+	trustTags   bool
 	fix         bool
 	format      string
 	concurrency int
@@ -170,7 +173,7 @@ type scanLine struct {
 
 func (o *scanOptions) run(std stdio) int {
 	policy := guard.Policy{Mode: o.mode, Patterns: o.patterns, ExemptRolePatterns: o.exempt,
-		Federated: o.federated, SizeLimit: o.sizeLimit}
+		Federated: o.federated, SizeLimit: o.sizeLimit, TrustTags: o.trustTags}
 	// Federated rules without a mode follow each role's mode; validate them as require.
 	rules := trustpolicy.Rules{Mode: trustpolicy.ModeRequire, Patterns: o.patterns, SizeLimit: o.sizeLimit}
 	for _, f := range o.federated {

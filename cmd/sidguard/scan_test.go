@@ -82,8 +82,9 @@ func policies(t *testing.T, srv *motoserver.Server) map[string]string {
 	return out
 }
 
-// scanWant is the decision of each estate kind: a dry run in audit mode, then a fix in require
-// mode.
+// scanWant is the decision of each estate kind (with --trust-tags): a dry run in audit mode,
+// then a fix in require mode. No path is exempt: the roles on the service-linked and Identity
+// Center paths that trust an account are judged like any other.
 var scanWant = map[string][2]guard.Decision{
 	"compliant":            {guard.Compliant, guard.Compliant},
 	"open":                 {guard.WouldPatch, guard.Patched},
@@ -92,8 +93,8 @@ var scanWant = map[string][2]guard.Decision{
 	"exempt-tag":           {guard.Exempt, guard.Exempt},
 	"mode-allow":           {guard.WouldPatch, guard.Patched},
 	"legacy":               {guard.Exempt, guard.Exempt},
-	"AWSReservedSSO_Admin": {guard.Exempt, guard.Exempt},
-	"AWSServiceRoleFor":    {guard.Exempt, guard.Exempt},
+	"AWSReservedSSO_Admin": {guard.WouldPatch, guard.Patched},
+	"AWSServiceRoleFor":    {guard.WouldPatch, guard.Patched},
 	"wildcard":             {guard.Unfixable, guard.Unfixable},
 }
 
@@ -107,7 +108,7 @@ func TestScanEstate(t *testing.T) {
 	exempt := "--exempt=" + estate.ExemptPathPattern
 
 	// JSON Lines, dry run: every role once, nothing written, exit 1.
-	out, errOut, exit := runScan(t, "--format", "json", exempt)
+	out, errOut, exit := runScan(t, "--format", "json", exempt, "--trust-tags")
 	if exit != exitFindings {
 		t.Fatalf("scan --format json: exit %d; want %d\n%s", exit, exitFindings, errOut)
 	}
@@ -136,7 +137,7 @@ func TestScanEstate(t *testing.T) {
 	}
 
 	// SARIF: one result per non-compliant role, located by the role ARN.
-	out, errOut, exit = runScan(t, "--format", "sarif", exempt)
+	out, errOut, exit = runScan(t, "--format", "sarif", exempt, "--trust-tags")
 	if exit != exitFindings {
 		t.Fatalf("scan --format sarif: exit %d\n%s", exit, errOut)
 	}
@@ -168,7 +169,7 @@ func TestScanEstate(t *testing.T) {
 	}
 
 	// Text: a table and a summary line.
-	out, _, exit = runScan(t, exempt)
+	out, _, exit = runScan(t, exempt, "--trust-tags")
 	if exit != exitFindings || !strings.HasPrefix(out, "DECISION") ||
 		!strings.Contains(out, fmt.Sprintf("%d roles, mode audit (dry run):", n)) {
 		t.Errorf("scan (text): exit %d, output:\n%s", exit, out)
@@ -178,7 +179,7 @@ func TestScanEstate(t *testing.T) {
 	}
 
 	// --fix in require mode: every fixable role patched; the wildcard roles remain: exit 1.
-	out, errOut, exit = runScan(t, "--format", "json", "--fix", "--mode", "require", exempt)
+	out, errOut, exit = runScan(t, "--format", "json", "--fix", "--mode", "require", exempt, "--trust-tags")
 	if exit != exitFindings {
 		t.Fatalf("scan --fix: exit %d; want %d\n%s", exit, exitFindings, errOut)
 	}
@@ -195,7 +196,7 @@ func TestScanEstate(t *testing.T) {
 	}
 
 	// Nothing left to fix: a second --fix writes nothing.
-	out, _, exit = runScan(t, "--fix", "--mode", "require", exempt)
+	out, _, exit = runScan(t, "--fix", "--mode", "require", exempt, "--trust-tags")
 	if exit != exitFindings || strings.Contains(out, "patched") || !strings.Contains(out, "unfixable") {
 		t.Errorf("second scan --fix: exit %d, output:\n%s", exit, out)
 	}

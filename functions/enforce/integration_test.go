@@ -8,18 +8,15 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/source-identity-guard/source-identity-guard/shared/guard"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/busqueue"
 	"github.com/source-identity-guard/source-identity-guard/shared/harness/callcount"
 	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
 	"github.com/source-identity-guard/source-identity-guard/shared/trustpolicy"
@@ -48,22 +45,10 @@ func TestGuardAgainstMoto(t *testing.T) {
 
 	ctx := t.Context()
 	cfg := srv.AWSConfig()
-	iamc, ebc, sqsc := iam.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
 
 	// Decision events: rule on the default bus -> SQS.
-	q, err := sqsc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("decisions")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pattern := fmt.Sprintf(`{"source":[%q],"detail-type":[%q]}`, guard.EventSource, guard.EventDetailType)
-	if _, err := ebc.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("decisions"), EventPattern: aws.String(pattern)}); err != nil {
-		t.Fatal(err)
-	}
-	queueARN := "arn:aws:sqs:us-east-1:" + motoserver.AccountID + ":decisions"
-	if _, err := ebc.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("decisions"),
-		Targets: []ebtypes.Target{{Id: aws.String("q"), Arn: aws.String(queueARN)}}}); err != nil {
-		t.Fatal(err)
-	}
+	iamc := iam.NewFromConfig(cfg)
+	q := busqueue.Start(t, cfg, "decisions", fmt.Sprintf(`{"source":[%q],"detail-type":[%q]}`, guard.EventSource, guard.EventDetailType), busqueue.Options{})
 
 	roles := []struct {
 		name, policy string
@@ -76,7 +61,7 @@ func TestGuardAgainstMoto(t *testing.T) {
 		{"app-deployer", awsPolicy, nil, guard.Patched, "", true, patchCalls},
 		{"lambda-fn", servicePolicy, nil, guard.Compliant, "", false, readCalls},
 		{"batch-worker", mixedPolicy, nil, guard.Patched, "", true, patchCalls},
-		{"vendor-tool", awsPolicy, map[string]string{guard.TagExempt: "vendor cannot send a source identity"}, guard.Exempt, "vendor cannot", false, readCalls},
+		{"vendor-tool", awsPolicy, map[string]string{guard.TagExempt: "vendor cannot send a source identity"}, guard.Exempt, "vendor cannot", false, map[string]int{"iam.GetRole": 1, "events.PutEvents": 1}},
 		{"audited", awsPolicy, map[string]string{guard.TagMode: "audit"}, guard.WouldPatch, "", false, map[string]int{"iam.GetRole": 1, "events.PutEvents": 1}},
 		{"wildcard-action", wildcardActionPolicy, nil, guard.Unfixable, "malformed policy document", false, patchCalls},
 	}
@@ -90,7 +75,7 @@ func TestGuardAgainstMoto(t *testing.T) {
 		}
 	}
 
-	env := map[string]string{"MODE": "require"}
+	env := map[string]string{"MODE": "require", "TRUST_ROLE_TAGS": "true"}
 	for _, kv := range srv.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
@@ -142,38 +127,31 @@ func TestGuardAgainstMoto(t *testing.T) {
 	// Every publishing decision reached the bus once, with the role, the decision and the trigger.
 	want := map[string]guard.Decision{}
 	for _, r := range roles {
-		if r.want.Publishes() {
+		if r.want.PublishesFromEvent() {
 			want[r.name] = r.want
 		}
 	}
 	got := map[string]guard.Decision{}
-	deadline := time.Now().Add(10 * time.Second)
-	for len(got) < len(want) && time.Now().Before(deadline) {
-		msgs, err := sqsc.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
-		if err != nil {
-			t.Fatal(err)
+	for _, body := range q.Wait(t) {
+		var ev struct {
+			Source     string              `json:"source"`
+			DetailType string              `json:"detail-type"`
+			Resources  []string            `json:"resources"`
+			Detail     guard.DecisionEvent `json:"detail"`
 		}
-		for _, m := range msgs.Messages {
-			var ev struct {
-				Source     string              `json:"source"`
-				DetailType string              `json:"detail-type"`
-				Resources  []string            `json:"resources"`
-				Detail     guard.DecisionEvent `json:"detail"`
-			}
-			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &ev); err != nil {
-				t.Fatalf("decode message %s: %v", aws.ToString(m.Body), err)
-			}
-			d := ev.Detail
-			if _, dup := got[d.RoleName]; dup {
-				t.Errorf("second decision event for %s", d.RoleName)
-			}
-			got[d.RoleName] = d.Decision
-			if d.Trigger == nil || d.Trigger.EventID != "evt-"+d.RoleName || d.Account != motoserver.AccountID || len(d.PolicyBefore) == 0 {
-				t.Errorf("decision event for %s lacks the trigger, account or policy: %+v", d.RoleName, d)
-			}
-			if len(ev.Resources) != 1 || ev.Resources[0] != d.RoleARN {
-				t.Errorf("event resources = %v, want [%s]", ev.Resources, d.RoleARN)
-			}
+		if err := json.Unmarshal(body, &ev); err != nil {
+			t.Fatalf("decode message %s: %v", body, err)
+		}
+		d := ev.Detail
+		if _, dup := got[d.RoleName]; dup {
+			t.Errorf("second decision event for %s", d.RoleName)
+		}
+		got[d.RoleName] = d.Decision
+		if d.Trigger == nil || d.Trigger.EventID != "evt-"+d.RoleName || d.Account != motoserver.AccountID || len(d.PolicyBefore) == 0 {
+			t.Errorf("decision event for %s lacks the trigger, account or policy: %+v", d.RoleName, d)
+		}
+		if len(ev.Resources) != 1 || ev.Resources[0] != d.RoleARN {
+			t.Errorf("event resources = %v, want [%s]", ev.Resources, d.RoleARN)
 		}
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

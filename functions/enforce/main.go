@@ -1,7 +1,8 @@
-// Command enforce is the Enforce Lambda: EventBridge delivers CloudTrail CreateRole and
-// UpdateAssumeRolePolicy events, and the guard re-reads the role, judges its trust policy and
-// patches it so that callers must (or may) set an STS source identity. Wiring only: the logic
-// is in shared/guard.
+// Command enforce is the Enforce Lambda: an EventBridge rule on CloudTrail CreateRole,
+// UpdateAssumeRolePolicy, TagRole and UntagRole sends the events to an SQS queue the function
+// reads (or the function is invoked with one event), and the guard re-reads the role, judges
+// its trust policy and patches it so that callers must (or may) set an STS source identity.
+// Wiring only: the logic is in shared/guard.
 package main
 
 import (
@@ -17,11 +18,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	orgsdk "github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/source-identity-guard/source-identity-guard/shared/emf"
 	"github.com/source-identity-guard/source-identity-guard/shared/eventbus"
 	"github.com/source-identity-guard/source-identity-guard/shared/guard"
 	"github.com/source-identity-guard/source-identity-guard/shared/iamrole"
+	"github.com/source-identity-guard/source-identity-guard/shared/orgaccounts"
 )
 
 // EnvMode is the enforce function's mode variable: audit | allow | require (default require).
@@ -35,7 +38,7 @@ func main() {
 		logger.Error("startup failed", "err", err)
 		os.Exit(1)
 	}
-	lambda.StartHandlerFunc(g.Handle)
+	lambda.StartHandlerFunc(g.Invoke)
 }
 
 // newGuard builds the guard from the environment. It does no I/O; the SDK clients are built on
@@ -58,12 +61,13 @@ func newGuard(lookup func(string) (string, bool), logger *slog.Logger, metrics i
 		roles = org
 	}
 	return guard.New(guard.Config{
-		Policy:      s.Policy,
-		Roles:       roles,
-		Publisher:   c.publisher(),
-		OwnRoleARNs: s.OwnRoleARNs,
-		Logger:      logger,
-		Metrics:     emf.New(metrics, emf.Namespace),
+		Policy:       s.Policy,
+		Roles:        roles,
+		Publisher:    c.publisher(),
+		OwnSessions:  s.OwnSessions,
+		Organization: c,
+		Logger:       logger,
+		Metrics:      emf.New(metrics, emf.Namespace),
 	})
 }
 
@@ -78,6 +82,13 @@ type clients struct {
 	once  sync.Once
 	roles *iamrole.Client
 	bus   *eventbus.Publisher
+	org   *orgaccounts.ManagementClient
+}
+
+// ManagementAccount reads the organization's management account (guard.Organization).
+func (c *clients) ManagementAccount(ctx context.Context) (string, error) {
+	c.once.Do(c.build)
+	return c.org.ManagementAccount(ctx)
 }
 
 func (c *clients) build() {
@@ -91,6 +102,11 @@ func (c *clients) build() {
 			o.BaseEndpoint = ep
 		}
 	}), c.busName)
+	c.org = orgaccounts.NewManagementClient(orgsdk.NewFromConfig(c.cfg, func(o *orgsdk.Options) {
+		if ep := serviceEndpoint(c.lookup, "ORGANIZATIONS"); ep != nil {
+			o.BaseEndpoint = ep
+		}
+	}))
 }
 
 // rolesFor serves the guard's own account (any account when account is "").

@@ -1,7 +1,8 @@
 // Command sweep is the scheduled Sweep Lambda: it reconciles every IAM role of the account with
 // the guard's policy (SWEEP_MODE audit, allow or require), resuming where the previous run
-// stopped, and reports a decision event per non-compliant role and one "Sweep Summary" event.
-// Reserved concurrency 1 in the template keeps two sweeps from overlapping.
+// stopped (a position signed with a KMS HMAC key, SWEEP_POSITION_KEY_ID), and reports a
+// decision event per non-compliant role and one "Sweep Summary" event. A lease in DynamoDB
+// (SWEEP_LOCK_TABLE) keeps two sweeps from overlapping.
 package main
 
 import (
@@ -14,8 +15,11 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	orgsdk "github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/source-identity-guard/source-identity-guard/shared/apicalls"
@@ -25,6 +29,9 @@ import (
 	"github.com/source-identity-guard/source-identity-guard/shared/eventbus"
 	"github.com/source-identity-guard/source-identity-guard/shared/guard"
 	"github.com/source-identity-guard/source-identity-guard/shared/iamrole"
+	"github.com/source-identity-guard/source-identity-guard/shared/kmsmac"
+	"github.com/source-identity-guard/source-identity-guard/shared/lease"
+	"github.com/source-identity-guard/source-identity-guard/shared/orgaccounts"
 	"github.com/source-identity-guard/source-identity-guard/shared/sweep"
 )
 
@@ -83,10 +90,21 @@ func newHandler(ctx context.Context, lookup func(string) (string, bool), logger 
 			}
 			return bus.Publish(ctx, entries)
 		}),
-		Account: s.guard.Account,
-		Calls:   counter.Snapshot,
-		Metrics: emf.New(metrics, emf.Namespace),
-		Logger:  logger,
+		Account:      s.guard.Account,
+		Organization: orgaccounts.NewManagementClient(orgsdk.NewFromConfig(cfg)),
+		Calls:        counter.Snapshot,
+		Metrics:      emf.New(metrics, emf.Namespace),
+		Logger:       logger,
+	}
+	if s.positionKey != "" {
+		job.Signer = kmsmac.New(kms.NewFromConfig(cfg), s.positionKey)
+	} else {
+		logger.Warn(EnvPositionKey + " not set: the sweep position is not signed (the template always sets it)")
+	}
+	if s.lockTable != "" {
+		job.Lock = lease.New(dynamodb.NewFromConfig(cfg), s.lockTable, "sweep")
+	} else {
+		logger.Warn(EnvLockTable + " not set: nothing stops two sweeps from overlapping (the template always sets it)")
 	}
 	return &handler{job: job}, nil
 }
@@ -95,5 +113,10 @@ func newHandler(ctx context.Context, lookup func(string) (string, bool), logger 
 // It returns the summary; an error only when the sweep could not list roles or save its
 // position, so that the function's Errors alarm fires.
 func (h *handler) Handle(ctx context.Context, _ events.CloudWatchEvent) (sweep.Summary, error) {
-	return h.job.Run(ctx)
+	job := *h.job
+	job.Owner = "sweep"
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		job.Owner = lc.AwsRequestID
+	}
+	return job.Run(ctx)
 }

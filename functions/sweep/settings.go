@@ -16,6 +16,8 @@ const (
 	EnvPositionParameter = "SWEEP_POSITION_PARAMETER"    // SSM parameter holding the resume position
 	EnvConcurrency       = "SWEEP_CONCURRENCY"           // ListRoleTags/UpdateAssumeRolePolicy calls in flight
 	EnvMargin            = "SWEEP_SAFETY_MARGIN_SECONDS" // stop starting work when fewer seconds remain
+	EnvPositionKey       = "SWEEP_POSITION_KEY_ID"       // KMS HMAC key that signs the position ("" = unsigned)
+	EnvLockTable         = "SWEEP_LOCK_TABLE"            // DynamoDB table holding the run lease ("" = no lease)
 )
 
 // Defaults.
@@ -30,6 +32,8 @@ type settings struct {
 	positionParameter string
 	concurrency       int
 	margin            time.Duration
+	positionKey       string
+	lockTable         string
 }
 
 // loadSettings reads the environment through lookup (os.LookupEnv in main).
@@ -71,5 +75,22 @@ func loadSettings(lookup func(string) (string, bool)) (settings, error) {
 		}
 		s.margin = time.Duration(n) * time.Second
 	}
+	s.positionKey, s.lockTable = get(EnvPositionKey), get(EnvLockTable)
+	if !validName(s.positionKey, "/:-_") || !validName(s.lockTable, ".-_") {
+		return settings{}, fmt.Errorf("%s, %s: %q, %q: want a KMS key id, ARN or alias and a DynamoDB table name", EnvPositionKey, EnvLockTable, s.positionKey, s.lockTable)
+	}
 	return s, nil
+}
+
+// validName reports whether s is empty or of letters, digits and extra, at most 2048 long.
+func validName(s, extra string) bool {
+	if len(s) > 2048 {
+		return false
+	}
+	for _, c := range s {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.ContainsRune(extra, c)) {
+			return false
+		}
+	}
+	return true
 }

@@ -21,6 +21,10 @@ const (
 const (
 	CreateRole             = "CreateRole"
 	UpdateAssumeRolePolicy = "UpdateAssumeRolePolicy"
+	// TagRole and UntagRole carry no policy: a role tag can change the guard's verdict (when
+	// tags are protected), so the role is judged again.
+	TagRole   = "TagRole"
+	UntagRole = "UntagRole"
 )
 
 // Sentinel errors; every error Parse and ParseJSON return wraps exactly one of them.
@@ -105,6 +109,8 @@ func Parse(ev events.CloudWatchEvent) (Call, error) {
 		docField = "assumeRolePolicyDocument"
 	case UpdateAssumeRolePolicy:
 		docField = "policyDocument"
+	case TagRole, UntagRole:
+		docField = "" // no policy document
 	default:
 		return c, fmt.Errorf("%s: detail.eventName %q: %w", label(ev), d.EventName, ErrUnsupportedEvent)
 	}
@@ -144,6 +150,9 @@ func (c *Call) decodeRequest(raw json.RawMessage, docField string) error {
 		return err
 	}
 	doc, ok := fields[docField]
+	if docField == "" {
+		ok = false
+	}
 	switch {
 	case !ok || isNull(doc):
 		c.Policy = nil

@@ -118,6 +118,19 @@ func TestSampleEvents(t *testing.T) {
 			Actor:   Actor{Type: ActorRoot, ARN: "arn:aws:iam::111122223333:root", PrincipalID: acct, AccountID: acct, InvokedBy: "sso.amazonaws.com"},
 		}},
 		"unrelated-iam-event.json": {err: ErrUnsupportedEvent},
+		"tag-role.json": {call: Call{
+			EventName: TagRole, EventID: "5e6f7a8b-0000-4000-8000-000000000010",
+			EventTime: at("2024-08-01T13:37:41Z"), Account: acct, Region: "us-east-1",
+			RoleName: "app-deployer", // no policy: the guard reads the role
+			Actor:    Actor{Type: ActorIAMUser, ARN: "arn:aws:iam::111122223333:user/alice", PrincipalID: "AIDAEXAMPLEUSER00001", AccountID: acct, UserName: "alice"},
+		}},
+		"guard-role-retrusted.json": {call: Call{
+			EventName: UpdateAssumeRolePolicy, EventID: "5e6f7a8b-0000-4000-8000-000000000011",
+			EventTime: at("2024-08-01T13:37:41Z"), Account: acct, Region: "us-east-1",
+			RoleName: "source-identity-guard-EnforceFunctionRole-EXAMPLE",
+			Policy:   []byte(`{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}, {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "sts:AssumeRole"}]}`),
+			Actor:    Actor{Type: ActorIAMUser, ARN: "arn:aws:iam::111122223333:user/alice", PrincipalID: "AIDAEXAMPLEUSER00001", AccountID: acct, UserName: "alice"},
+		}},
 	}
 
 	files, err := filepath.Glob(filepath.Join("..", "..", "events", "*.json"))

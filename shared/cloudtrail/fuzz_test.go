@@ -27,7 +27,7 @@ func FuzzParseJSON(f *testing.F) {
 			}
 			return
 		}
-		if c.EventName != CreateRole && c.EventName != UpdateAssumeRolePolicy {
+		if c.EventName != CreateRole && c.EventName != UpdateAssumeRolePolicy && c.EventName != TagRole && c.EventName != UntagRole {
 			t.Fatalf("ParseJSON accepted event name %q", c.EventName)
 		}
 		if c.RoleName == "" && !c.Failed() {

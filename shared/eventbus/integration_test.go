@@ -11,15 +11,12 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/busqueue"
 	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
 )
 
@@ -45,76 +42,26 @@ type envelope struct {
 	Detail     decision `json:"detail"`
 }
 
-// busToQueue creates bus, a queue, and a rule on the bus sending events whose source is
-// "source-identity-guard" to the queue. It returns the EventBridge client and a function that
-// receives n events from the queue.
-func busToQueue(t *testing.T, bus string) (*eventbridge.Client, func(n int) []envelope) {
+// busToQueue creates bus and a queue fed by a rule on the bus for the events whose source is
+// "source-identity-guard". It returns the EventBridge client and a function that receives the
+// events delivered (waiting for the first), sorted by role.
+func busToQueue(t *testing.T, bus string) (*eventbridge.Client, func() []envelope) {
 	t.Helper()
-	ctx := t.Context()
 	cfg := motoserver.Shared(t).AWSConfig()
-	eb, sq := eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
-
-	q, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("decisions")})
-	if err != nil {
-		t.Fatalf("CreateQueue: %v", err)
-	}
-	attrs, err := sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-		QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
-	})
-	if err != nil {
-		t.Fatalf("GetQueueAttributes: %v", err)
-	}
-	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(bus)}); err != nil {
+	eb := eventbridge.NewFromConfig(cfg)
+	if _, err := eb.CreateEventBus(t.Context(), &eventbridge.CreateEventBusInput{Name: aws.String(bus)}); err != nil {
 		t.Fatalf("CreateEventBus: %v", err)
 	}
-	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{
-		Name: aws.String("to-queue"), EventBusName: aws.String(bus),
-		EventPattern: aws.String(`{"source":["source-identity-guard"]}`),
-	}); err != nil {
-		t.Fatalf("PutRule: %v", err)
-	}
-	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{
-		Rule: aws.String("to-queue"), EventBusName: aws.String(bus),
-		Targets: []ebtypes.Target{{
-			Id: aws.String("q"), Arn: aws.String(attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]),
-			// The whole event, as EventBridge would deliver it without a transformer. moto's default
-			// template drops "account" and compiles 8 JSONPath parsers per delivery (~0.8 s per
-			// event); this template needs one (~0.1 s).
-			InputTransformer: &ebtypes.InputTransformer{
-				InputPathsMap: map[string]string{"id": "$.id"},
-				InputTemplate: aws.String("<aws.events.event.json>"),
-			},
-		}},
-	}); err != nil {
-		t.Fatalf("PutTargets: %v", err)
-	}
-
-	receive := func(n int) []envelope {
+	q := busqueue.Start(t, cfg, "to-queue", `{"source":["source-identity-guard"]}`, busqueue.Options{Bus: bus})
+	receive := func() []envelope {
 		t.Helper()
 		var got []envelope
-		deadline := time.Now().Add(10 * time.Second)
-		for len(got) < n && time.Now().Before(deadline) {
-			// Short polls: moto's long poll waits for MaxNumberOfMessages or the timeout.
-			out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10})
-			if err != nil {
-				t.Fatalf("ReceiveMessage: %v", err)
+		for _, body := range q.Wait(t) {
+			var e envelope
+			if err := json.Unmarshal(body, &e); err != nil {
+				t.Fatalf("message body %q: %v", body, err)
 			}
-			if len(out.Messages) == 0 {
-				if len(got) > 0 {
-					break // moto delivers during PutEvents: an empty poll after some messages means no more
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
-			for _, m := range out.Messages {
-				var e envelope
-				if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &e); err != nil {
-					t.Fatalf("message body %q: %v", aws.ToString(m.Body), err)
-				}
-				got = append(got, e)
-				if _, err := sq.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: m.ReceiptHandle}); err != nil {
-					t.Fatalf("DeleteMessage: %v", err)
-				}
-			}
+			got = append(got, e)
 		}
 		sort.Slice(got, func(i, j int) bool { return got[i].Detail.Role < got[j].Detail.Role })
 		return got
@@ -149,7 +96,7 @@ func TestIntegrationPublish25(t *testing.T) {
 	if api.calls != 3 {
 		t.Errorf("PutEvents calls = %d; want 3 (10+10+6)", api.calls)
 	}
-	got := receive(26) // 25 events, then an empty poll: the non-matching event must not come
+	got := receive() // 25 events, then an empty poll: the non-matching event must not come
 	if diff := cmp.Diff(wantEnvelopes(es), got); diff != "" {
 		t.Errorf("events delivered to the queue (-want +got):\n%s", diff)
 	}
@@ -170,7 +117,7 @@ func TestIntegrationPublishPartialFailure(t *testing.T) {
 		t.Errorf("err = %q; want entry 5 and EventBridge's code", err)
 	}
 	ok := append(append([]Entry(nil), es[:5]...), es[6:]...)
-	if diff := cmp.Diff(wantEnvelopes(ok), receive(len(ok))); diff != "" {
+	if diff := cmp.Diff(wantEnvelopes(ok), receive()); diff != "" {
 		t.Errorf("the other entries must arrive (-want +got):\n%s", diff)
 	}
 }

@@ -16,12 +16,16 @@ const (
 // DecisionEvent is the detail of a "Trust Policy Decision" event. The enforce and sweep
 // functions both publish it.
 type DecisionEvent struct {
-	RoleARN  string                `json:"roleArn"`
-	RoleName string                `json:"roleName"`
-	Account  string                `json:"account"`
-	Decision Decision              `json:"decision"`
-	Reason   string                `json:"reason"`
-	Mode     Mode                  `json:"mode"`
+	RoleARN  string   `json:"roleArn"`
+	RoleName string   `json:"roleName"`
+	Account  string   `json:"account"`
+	Decision Decision `json:"decision"`
+	Reason   string   `json:"reason"`
+	Mode     Mode     `json:"mode"`
+	// ModeSource is "tag" when a protected role tag set the mode or the exemption, else "stack".
+	ModeSource string `json:"modeSource"`
+	// ExemptBy is the kind of exemption of an exempt decision (see Verdict.ExemptBy).
+	ExemptBy string                `json:"exemptBy,omitempty"`
 	Findings []trustpolicy.Finding `json:"findings"`
 	// PolicyBefore and PolicyAfter are the trust policy as read and as written (or as it would
 	// be written in audit mode), embedded as JSON; a document that is not valid JSON is embedded
@@ -36,7 +40,7 @@ type DecisionEvent struct {
 // Trigger identifies the event a decision answers.
 type Trigger struct {
 	EventID   string `json:"eventId"`   // CloudTrail eventID
-	EventName string `json:"eventName"` // CreateRole or UpdateAssumeRolePolicy
+	EventName string `json:"eventName"` // CreateRole, UpdateAssumeRolePolicy, TagRole or UntagRole
 	EventTime string `json:"eventTime,omitempty"`
 	Actor     string `json:"actor"` // who made the call, one line
 	ActorARN  string `json:"actorArn,omitempty"`
@@ -58,6 +62,8 @@ func NewDecisionEvent(r iamrole.Role, account string, v Verdict, t *Trigger) Dec
 		Decision:     v.Decision,
 		Reason:       v.Reason,
 		Mode:         v.Mode,
+		ModeSource:   first(v.ModeSource, ModeSourceStack),
+		ExemptBy:     v.ExemptBy,
 		Findings:     findings,
 		PolicyBefore: embedJSON(v.Before),
 		PolicyAfter:  embedJSON(v.After),
@@ -75,4 +81,13 @@ func embedJSON(b []byte) json.RawMessage {
 	}
 	s, _ := json.Marshal(string(b)) // a string always encodes
 	return s
+}
+
+func first(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -78,7 +78,7 @@ type harness struct {
 	metrics bytes.Buffer
 }
 
-func newHarness(t *testing.T, p Policy, ownARNs []string, roles ...iamrole.Role) *harness {
+func newHarness(t *testing.T, p Policy, ownSessions []string, roles ...iamrole.Role) *harness {
 	t.Helper()
 	h := &harness{roles: &fakeRoles{roles: map[string]iamrole.Role{}}, pub: &fakePublisher{}}
 	for _, r := range roles {
@@ -90,7 +90,7 @@ func newHarness(t *testing.T, p Policy, ownARNs []string, roles ...iamrole.Role)
 		Policy:      p,
 		Roles:       SingleAccount(h.roles, "111122223333"),
 		Publisher:   h.pub,
-		OwnRoleARNs: ownARNs,
+		OwnSessions: ownSessions,
 		Logger:      slog.New(slog.NewJSONHandler(&h.logs, nil)),
 		Metrics:     m,
 	})
@@ -192,8 +192,13 @@ func ctEvent(t *testing.T, eventName, roleName, actorRoleARN string, extra map[s
 	t.Helper()
 	ui := map[string]any{"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice", "accountId": "111122223333", "userName": "alice"}
 	if actorRoleARN != "" {
+		session := guardFunction
+		if i := strings.Index(actorRoleARN, "#"); i >= 0 { // ARN#SESSION names another session
+			actorRoleARN, session = actorRoleARN[:i], actorRoleARN[i+1:]
+		}
+		roleName := actorRoleARN[strings.LastIndex(actorRoleARN, "/")+1:]
 		ui = map[string]any{
-			"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/x/session", "accountId": "111122223333",
+			"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/" + roleName + "/" + session, "accountId": "111122223333",
 			"sessionContext": map[string]any{
 				"sessionIssuer":  map[string]any{"type": "Role", "arn": actorRoleARN, "accountId": "111122223333"},
 				"sourceIdentity": "bob@example.com",

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -61,15 +62,52 @@ type Config struct {
 	Policy    Policy
 	Roles     RolesFor
 	Publisher Publisher
-	// OwnRoleARNs are the guard's execution roles: calls made by their sessions are skipped.
-	OwnRoleARNs []string
-	Logger      *slog.Logger // nil discards
-	Metrics     *emf.Writer  // nil writes no metrics
+	// OwnSessions are the Lambda sessions of the guard's functions (the session ARN
+	// arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/FUNCTION that Lambda gives a function's
+	// execution role): their calls about other roles are skipped. Any other session of the
+	// guard's roles is judged like anyone else, and a change to a guard role is always checked.
+	OwnSessions []string
+	// Organization reads the organization's management account (for the AWS-created roles'
+	// exemption); nil, or an error, means unknown: such roles are judged like any other.
+	Organization Organization
+	Logger       *slog.Logger // nil discards
+	Metrics      *emf.Writer  // nil writes no metrics
+}
+
+// Organization is what the guard needs from AWS Organizations. A *organizations.Client
+// satisfies it. ManagementAccount returns "" and no error for an account in no organization.
+type Organization interface {
+	ManagementAccount(ctx context.Context) (string, error)
 }
 
 // Guard handles CloudTrail events about role trust policies.
 type Guard struct {
 	cfg Config
+
+	mu      sync.Mutex
+	mgmt    string // the management account once read
+	mgmtSet bool   // mgmt was read ("" for an account in no organization)
+}
+
+// policy is the configured policy with the management account filled in when it can be read
+// (cached after the first success; a failure is logged and retried on the next event).
+func (g *Guard) policy(ctx context.Context) Policy {
+	p := g.cfg.Policy
+	if g.cfg.Organization == nil || p.ManagementAccount != "" {
+		return p
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.mgmtSet {
+		m, err := g.cfg.Organization.ManagementAccount(ctx)
+		if err != nil {
+			g.cfg.Logger.WarnContext(ctx, "organization's management account not read: AWS-created role names exempt nothing", "err", err)
+			return p
+		}
+		g.mgmt, g.mgmtSet = m, true
+	}
+	p.ManagementAccount = g.mgmt
+	return p
 }
 
 // New returns a Guard. It does no I/O.
@@ -85,15 +123,17 @@ func New(cfg Config) (*Guard, error) {
 
 // Outcome is the result of one event: the Lambda function's response, and the log line.
 type Outcome struct {
-	Role      string                `json:"role"`
-	RoleARN   string                `json:"roleArn,omitempty"`
-	Account   string                `json:"account"`
-	Decision  Decision              `json:"decision"`
-	Reason    string                `json:"reason"`
-	Mode      Mode                  `json:"mode,omitempty"`
-	Findings  []trustpolicy.Finding `json:"findings"`
-	EventID   string                `json:"eventId"`
-	EventName string                `json:"eventName"`
+	Role     string   `json:"role"`
+	RoleARN  string   `json:"roleArn,omitempty"`
+	Account  string   `json:"account"`
+	Decision Decision `json:"decision"`
+	Reason   string   `json:"reason"`
+	Mode     Mode     `json:"mode,omitempty"`
+	// ModeSource is "tag" when a protected role tag set the mode or the exemption.
+	ModeSource string                `json:"modeSource,omitempty"`
+	Findings   []trustpolicy.Finding `json:"findings"`
+	EventID    string                `json:"eventId"`
+	EventName  string                `json:"eventName"`
 	// Published is set when the decision event reached the bus.
 	Published bool `json:"published"`
 }
@@ -102,7 +142,7 @@ type Outcome struct {
 const (
 	MetricDecisions       = "Decisions"       // dimension decision
 	MetricErrors          = "Errors"          // dimension operation
-	MetricPublishFailures = "PublishFailures" // dimension decision
+	MetricPublishFailures = "PublishFailures" // no dimension (one alarm covers every decision)
 )
 
 // Handle processes one EventBridge event: decode, skip what is not ours, read the live role,
@@ -136,7 +176,7 @@ func (g *Guard) handle(ctx context.Context, ev events.CloudWatchEvent) (Outcome,
 	var role iamrole.Role
 	switch {
 	case errors.Is(err, cloudtrail.ErrNotCloudTrail), errors.Is(err, cloudtrail.ErrUnsupportedEvent):
-		return skip(out, "not a CreateRole or UpdateAssumeRolePolicy call: "+err.Error()), role, nil
+		return skip(out, "not a CreateRole, UpdateAssumeRolePolicy, TagRole or UntagRole call: "+err.Error()), role, nil
 	case err != nil:
 		g.count(ctx, MetricErrors, "operation", "decode")
 		return skip(out, "malformed event: "+err.Error()), role, nil
@@ -146,53 +186,50 @@ func (g *Guard) handle(ctx context.Context, ev events.CloudWatchEvent) (Outcome,
 		g.count(ctx, MetricErrors, "operation", "decode")
 		return skip(out, "event names no role"), role, nil
 	}
-	for _, arn := range g.cfg.OwnRoleARNs {
-		if call.Actor.IsSessionOf(arn) {
+	if g.ownSession(call.Actor.ARN) {
+		if _, own := g.cfg.Policy.ownRole(call.RoleName); !own {
 			return skip(out, "the guard's own change"), role, nil
 		}
 	}
 
 	var v Verdict
-	op := "get-role"
 	roles, err := g.cfg.Roles(ctx, call.Account)
 	switch {
 	case errors.Is(err, ErrForeignAccount):
 		return skip(out, err.Error()), role, nil
 	case err != nil:
-		op, err = "reach-account", fmt.Errorf("reach account %s: %w", call.Account, err)
+		err = fmt.Errorf("reach account %s: %w", call.Account, err)
 	default:
 		role, err = roles.Get(ctx, call.RoleName) // the adapter's errors name the operation and role
 	}
 	if err != nil {
-		o, _, rerr := g.ioFailure(ctx, out, role, op, err)
-		if rerr != nil || o.Decision == Skipped {
-			return o, role, rerr
-		}
 		role = iamrole.Role{Name: call.RoleName, ARN: call.RoleARN}
-		v = Verdict{Decision: o.Decision, Reason: o.Reason, Mode: g.cfg.Policy.mode(), Findings: []trustpolicy.Finding{}}
+		v = Verdict{Mode: g.cfg.Policy.mode(), ModeSource: ModeSourceStack, Findings: []trustpolicy.Finding{}}
+		if rerr := g.ioError(ctx, &v, OpRead, err); rerr != nil {
+			return fill(out, role, v), role, rerr
+		}
+		if v.Decision == Skipped {
+			return fill(out, role, v), role, nil
+		}
 	} else {
 		if role.Tags == nil {
 			role.Tags = map[string]string{} // GetRole returns the tags; none means none
 		}
-		v = g.cfg.Policy.Decide(role)
-		if v.Decision == Patched {
+		p := g.cfg.Policy
+		if IsAWSRoleName(role.Name) { // only such a name needs the management account
+			p = g.policy(ctx)
+		}
+		v = p.Decide(role)
+		if v.NeedsWrite() {
 			if err := roles.UpdateTrustPolicy(ctx, role.Name, v.After); err != nil {
-				o, _, rerr := g.ioFailure(ctx, out, role, "update-trust-policy", err)
-				if rerr != nil {
-					o.RoleARN, o.Mode, o.Findings = role.ARN, v.Mode, v.Findings
-					return o, role, rerr
-				}
-				// Unfixable keeps the refused policy in the event; otherwise nothing was written.
-				v.Decision, v.Reason = o.Decision, o.Reason
-				if v.Decision != Unfixable {
-					v.After = nil
+				if rerr := g.ioError(ctx, &v, OpWrite, err); rerr != nil {
+					return fill(out, role, v), role, rerr
 				}
 			}
 		}
 	}
-	out.RoleARN, out.Mode = role.ARN, v.Mode
-	out.Decision, out.Reason, out.Findings = v.Decision, v.Reason, v.Findings
-	if out.Decision.Publishes() {
+	out = fill(out, role, v)
+	if out.Decision.PublishesFromEvent() {
 		trig := &Trigger{
 			EventID:        call.EventID,
 			EventName:      call.EventName,
@@ -206,7 +243,7 @@ func (g *Guard) handle(ctx context.Context, ev events.CloudWatchEvent) (Outcome,
 		de := NewDecisionEvent(role, out.Account, v, trig)
 		if err := g.cfg.Publisher.Publish(ctx, de); err != nil {
 			// Never a retry: the write (if any) is done, and the sweep reports the role again.
-			g.count(ctx, MetricPublishFailures, "decision", string(de.Decision))
+			g.count(ctx, MetricPublishFailures, "", "")
 			g.cfg.Logger.ErrorContext(ctx, "publish decision event failed",
 				"err", err, "roleArn", role.ARN, "event", de)
 		} else {
@@ -216,31 +253,47 @@ func (g *Guard) handle(ctx context.Context, ev events.CloudWatchEvent) (Outcome,
 	return out, role, nil
 }
 
-// ioFailure turns an IAM error into an outcome: retryable errors are returned (Lambda retries
-// the event), permanent ones become decisions.
-func (g *Guard) ioFailure(ctx context.Context, out Outcome, role iamrole.Role, op string, err error) (Outcome, iamrole.Role, error) {
-	switch {
-	case iamrole.Retryable(err):
-		g.count(ctx, MetricErrors, "operation", op)
-		return failed(out, err.Error()), role, err
-	case errors.Is(err, iamrole.ErrNotFound):
-		return skip(out, "role deleted"), role, nil
-	case errors.Is(err, iamrole.ErrMalformedPolicy), errors.Is(err, iamrole.ErrLimitExceeded), errors.Is(err, iamrole.ErrUnmodifiable):
-		out.Decision, out.Reason = Unfixable, "IAM refused the patched trust policy: "+err.Error()
-		return out, role, nil
-	default: // AccessDenied and anything we do not know: log, count, report; a retry will not help
-		g.count(ctx, MetricErrors, "operation", op)
-		return failed(out, err.Error()), role, nil
+// ownSession reports whether arn is the Lambda session of one of the guard's functions.
+func (g *Guard) ownSession(arn string) bool {
+	for _, s := range g.cfg.OwnSessions {
+		if arn != "" && arn == s {
+			return true
+		}
 	}
+	return false
+}
+
+// fill copies a verdict into the outcome.
+func fill(out Outcome, role iamrole.Role, v Verdict) Outcome {
+	if role.ARN != "" {
+		out.RoleARN = role.ARN
+	}
+	out.Mode, out.ModeSource = v.Mode, v.ModeSource
+	if v.ModeSource == ModeSourceStack {
+		out.ModeSource = ""
+	}
+	out.Decision, out.Reason, out.Findings = v.Decision, v.Reason, v.Findings
+	if out.Findings == nil {
+		out.Findings = []trustpolicy.Finding{}
+	}
+	return out
+}
+
+// ioError turns an IAM error into the verdict's decision (AfterIOError). It returns err when a
+// retry can help (throttling, 5xx, network): the event then goes back to its queue.
+func (g *Guard) ioError(ctx context.Context, v *Verdict, op Op, err error) error {
+	*v = AfterIOError(*v, op, err)
+	if iamrole.Retryable(err) || v.Decision == Failed || v.Decision == Tampered {
+		g.count(ctx, MetricErrors, "operation", string(op))
+	}
+	if iamrole.Retryable(err) {
+		return err
+	}
+	return nil
 }
 
 func skip(out Outcome, reason string) Outcome {
 	out.Decision, out.Reason = Skipped, reason
-	return out
-}
-
-func failed(out Outcome, reason string) Outcome {
-	out.Decision, out.Reason = Failed, reason
 	return out
 }
 
@@ -251,7 +304,7 @@ func (g *Guard) record(ctx context.Context, out Outcome, role iamrole.Role, err 
 	switch {
 	case err != nil:
 		level = slog.LevelError
-	case out.Decision == Failed || out.Decision == Unfixable:
+	case out.Decision == Failed || out.Decision == Unfixable || out.Decision == Tampered:
 		level = slog.LevelWarn
 	}
 	attrs := []slog.Attr{
@@ -261,6 +314,7 @@ func (g *Guard) record(ctx context.Context, out Outcome, role iamrole.Role, err 
 		slog.String("roleArn", role.ARN),
 		slog.String("account", out.Account),
 		slog.String("mode", string(out.Mode)),
+		slog.String("modeSource", out.ModeSource),
 		slog.String("eventId", out.EventID),
 		slog.String("eventName", out.EventName),
 		slog.String("findings", findingCodes(out.Findings)),
@@ -277,7 +331,11 @@ func (g *Guard) count(_ context.Context, metric, dim, value string) {
 	if g.cfg.Metrics == nil {
 		return
 	}
-	if err := g.cfg.Metrics.Put([]emf.Dimension{{Name: dim, Value: value}}, emf.Metric{Name: metric, Unit: emf.Count, Value: 1}); err != nil {
+	var dims []emf.Dimension
+	if dim != "" {
+		dims = []emf.Dimension{{Name: dim, Value: value}}
+	}
+	if err := g.cfg.Metrics.Put(dims, emf.Metric{Name: metric, Unit: emf.Count, Value: 1}); err != nil {
 		g.cfg.Logger.Error("write metric", "metric", metric, "err", err)
 	}
 }

@@ -14,13 +14,23 @@ import (
 	"github.com/source-identity-guard/source-identity-guard/shared/trustpolicy"
 )
 
-const guardARN = "arn:aws:iam::111122223333:role/source-identity-guard-EnforceFunctionRole-EXAMPLE"
+const (
+	guardARN      = "arn:aws:iam::111122223333:role/source-identity-guard/source-identity-guard-EnforceFunctionRole-EXAMPLE"
+	guardRole     = "source-identity-guard-EnforceFunctionRole-EXAMPLE"
+	guardFunction = "source-identity-guard-EnforceFunction-EXAMPLE"
+	// guardSession is the Lambda session of the enforce function (events/guard-self-update.json).
+	guardSession = "arn:aws:sts::111122223333:assumed-role/" + guardRole + "/" + guardFunction
+)
 
 func TestHandle(t *testing.T) {
-	require := Policy{Mode: ModeRequire}
-	audit := Policy{Mode: ModeAudit}
-	allow := Policy{Mode: ModeAllow}
+	own := []OwnRole{{Name: guardRole, TrustPolicy: OwnTrustPolicy("111122223333")}}
+	require := Policy{Mode: ModeRequire, OwnRoles: own}
+	audit := Policy{Mode: ModeAudit, OwnRoles: own}
+	allow := Policy{Mode: ModeAllow, OwnRoles: own}
+	tagsRequire := Policy{Mode: ModeRequire, TrustTags: true}
+	tagsAudit := Policy{Mode: ModeAudit, TrustTags: true}
 	noTags := map[string]string{}
+	retrusted := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"sts:AssumeRole"}]}`
 
 	tests := []struct {
 		name       string
@@ -77,40 +87,125 @@ func TestHandle(t *testing.T) {
 			wantMetrics: map[string]int{"Decisions/would-patch": 1},
 		},
 		{
-			name:   "service-linked role exempt",
+			name:   "role on the service-linked path is judged",
 			policy: require, role: role("app", "/aws-service-role/ecs.amazonaws.com/", awsPolicy, noTags),
-			wantDecision: Exempt, wantReason: "service-linked", wantGets: 1,
-			wantMetrics: map[string]int{"Decisions/exempt": 1},
-		},
-		{
-			name:   "Identity Center role exempt",
-			policy: require, role: role("app", "/aws-reserved/sso.amazonaws.com/", awsPolicy, noTags),
-			wantDecision: Exempt, wantReason: "aws-reserved", wantGets: 1,
-			wantMetrics: map[string]int{"Decisions/exempt": 1},
-		},
-		{
-			name:   "tag exempt",
-			policy: require, role: role("app", "/", awsPolicy, map[string]string{TagExempt: "vendor cannot send SI"}),
-			wantDecision: Exempt, wantReason: "vendor cannot send SI", wantGets: 1,
-			wantMetrics: map[string]int{"Decisions/exempt": 1},
-		},
-		{
-			name:   "tag mode=require enforces under MODE=audit",
-			policy: audit, role: role("app", "/", awsPolicy, map[string]string{TagMode: "require"}),
 			wantDecision: Patched, wantGets: 1, wantWrite: awsPolicy, wantWriteMode: trustpolicy.ModeRequire, wantPublished: 1,
 			wantMetrics: map[string]int{"Decisions/patched": 1},
 		},
 		{
+			name:   "exemption by pattern is published",
+			policy: Policy{Mode: ModeRequire, ExemptRolePatterns: []string{"app"}}, role: role("app", "/", awsPolicy, noTags),
+			wantDecision: Exempt, wantReason: `pattern "app"`, wantGets: 1, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/exempt": 1},
+		},
+		{
+			name:   "tag exempt, tags protected: exempt and published",
+			policy: tagsRequire, role: role("app", "/", awsPolicy, map[string]string{TagExempt: "vendor cannot send SI"}),
+			wantDecision: Exempt, wantReason: "vendor cannot send SI", wantGets: 1, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/exempt": 1},
+		},
+		{
+			name:   "tag exempt, tags not protected: patched, the tag named as ignored",
+			policy: require, role: role("app", "/", awsPolicy, map[string]string{TagExempt: "vendor cannot send SI"}),
+			wantDecision: Patched, wantReason: "ignored", wantGets: 1, wantWrite: awsPolicy, wantWriteMode: trustpolicy.ModeRequire, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/patched": 1},
+		},
+		{
+			name:   "tag mode=require under MODE=audit writes nothing",
+			policy: tagsAudit, role: role("app", "/", awsPolicy, map[string]string{TagMode: "require"}),
+			wantDecision: WouldPatch, wantGets: 1, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/would-patch": 1},
+		},
+		{
+			name:   "tag mode=allow under MODE=audit writes nothing",
+			policy: tagsAudit, role: role("app", "/", awsPolicy, map[string]string{TagMode: "allow"}),
+			wantDecision: WouldPatch, wantGets: 1, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/would-patch": 1},
+		},
+		{
 			name:   "tag mode=audit spares the role under MODE=require",
-			policy: require, role: role("app", "/", awsPolicy, map[string]string{TagMode: "audit"}),
+			policy: tagsRequire, role: role("app", "/", awsPolicy, map[string]string{TagMode: "audit"}),
 			wantDecision: WouldPatch, wantGets: 1, wantPublished: 1,
 			wantMetrics: map[string]int{"Decisions/would-patch": 1},
 		},
 		{
 			name:   "invalid mode tag needs a person",
-			policy: require, role: role("app", "/", awsPolicy, map[string]string{TagMode: "enforce"}),
+			policy: tagsRequire, role: role("app", "/", awsPolicy, map[string]string{TagMode: "enforce"}),
 			wantDecision: Unfixable, wantReason: "enforce", wantGets: 1, wantPublished: 1,
 			wantMetrics: map[string]int{"Decisions/unfixable": 1},
+		},
+		{
+			name:   "TagRole: the role is judged again, the tag-driven exemption published",
+			policy: tagsRequire, role: role("app", "/", awsPolicy, map[string]string{TagExempt: "vendor"}),
+			event: func(t *testing.T) events.CloudWatchEvent {
+				return ctEvent(t, "TagRole", "app", "", nil)
+			},
+			wantDecision: Exempt, wantReason: "vendor", wantGets: 1, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/exempt": 1},
+		},
+		{
+			name:   "UntagRole of a protected exemption: patched",
+			policy: tagsRequire, role: role("app", "/", awsPolicy, noTags),
+			event: func(t *testing.T) events.CloudWatchEvent {
+				return ctEvent(t, "UntagRole", "app", "", nil)
+			},
+			wantDecision: Patched, wantGets: 1, wantWrite: awsPolicy, wantWriteMode: trustpolicy.ModeRequire, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/patched": 1},
+		},
+		{
+			name:   "the guard's role as the stack gives it: exempt, published",
+			policy: require, role: role(guardRole, "/source-identity-guard/", string(OwnTrustPolicy("111122223333")), noTags),
+			event: func(t *testing.T) events.CloudWatchEvent {
+				return ctEvent(t, "UpdateAssumeRolePolicy", guardRole, "", nil)
+			},
+			wantDecision: Exempt, wantReason: "own role", wantGets: 1, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/exempt": 1},
+		},
+		{
+			name:   "the guard's role re-trusted: tampered, restored, published",
+			policy: require, role: role(guardRole, "/source-identity-guard/", retrusted, noTags),
+			event: func(t *testing.T) events.CloudWatchEvent {
+				return ctEvent(t, "UpdateAssumeRolePolicy", guardRole, "", nil)
+			},
+			wantDecision: Tampered, wantReason: "restored", wantGets: 1, wantWrite: "OWN", wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/tampered": 1},
+		},
+		{
+			name:   "the guard's role re-trusted by the guard's own session is still checked",
+			policy: require, role: role(guardRole, "/source-identity-guard/", retrusted, noTags),
+			event: func(t *testing.T) events.CloudWatchEvent {
+				return ctEvent(t, "UpdateAssumeRolePolicy", guardRole, guardARN, nil)
+			},
+			wantDecision: Tampered, wantGets: 1, wantWrite: "OWN", wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/tampered": 1},
+		},
+		{
+			name:   "the guard's role re-trusted in audit: tampered, not restored",
+			policy: audit, role: role(guardRole, "/source-identity-guard/", retrusted, noTags),
+			event: func(t *testing.T) events.CloudWatchEvent {
+				return ctEvent(t, "UpdateAssumeRolePolicy", guardRole, "", nil)
+			},
+			wantDecision: Tampered, wantReason: "not restored", wantGets: 1, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/tampered": 1},
+		},
+		{
+			name:   "restoring fails: still tampered",
+			policy: require, role: role(guardRole, "/source-identity-guard/", retrusted, noTags),
+			event: func(t *testing.T) events.CloudWatchEvent {
+				return ctEvent(t, "UpdateAssumeRolePolicy", guardRole, "", nil)
+			},
+			updateErr:    fmt.Errorf("update: %w", iamrole.ErrAccessDenied),
+			wantDecision: Tampered, wantReason: "restoring it failed", wantGets: 1, wantWrite: "OWN", wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/tampered": 1, "Errors/update-trust-policy": 1},
+		},
+		{
+			name:   "another session of the guard's role is judged",
+			policy: require, role: role("app", "/", awsPolicy, noTags),
+			event: func(t *testing.T) events.CloudWatchEvent {
+				return ctEvent(t, "UpdateAssumeRolePolicy", "app", guardARN+"#"+guardFunction+"-stolen", nil)
+			},
+			wantDecision: Patched, wantGets: 1, wantWrite: awsPolicy, wantWriteMode: trustpolicy.ModeRequire, wantPublished: 1,
+			wantMetrics: map[string]int{"Decisions/patched": 1},
 		},
 		{
 			name:   "failed call skipped without reading the role",
@@ -278,7 +373,7 @@ func TestHandle(t *testing.T) {
 			policy: require, role: role("app", "/", awsPolicy, noTags),
 			publishErr:   errors.New("PutEvents: 1 of 1 entries failed: InternalFailure"),
 			wantDecision: Patched, wantGets: 1, wantWrite: awsPolicy, wantWriteMode: trustpolicy.ModeRequire,
-			wantMetrics: map[string]int{"Decisions/patched": 1, "PublishFailures/patched": 1},
+			wantMetrics: map[string]int{"Decisions/patched": 1, "PublishFailures/": 1},
 		},
 	}
 	for _, tt := range tests {
@@ -291,7 +386,7 @@ func TestHandle(t *testing.T) {
 			if live.Name != "" {
 				roles = append(roles, live)
 			}
-			h := newHarness(t, tt.policy, []string{guardARN}, roles...)
+			h := newHarness(t, tt.policy, []string{guardSession}, roles...)
 			h.roles.getErr, h.roles.updateErr, h.pub.err = tt.getErr, tt.updateErr, tt.publishErr
 			ev := ctEvent(t, "CreateRole", "app", "", nil)
 			if tt.event != nil {
@@ -310,7 +405,11 @@ func TestHandle(t *testing.T) {
 				t.Errorf("GetRole calls = %d, want %d", len(h.roles.gets), tt.wantGets)
 			}
 			var wantUpdates []update
-			if tt.wantWrite != "" {
+			switch tt.wantWrite {
+			case "":
+			case "OWN": // the stack's trust policy, restored on the guard's own role
+				wantUpdates = []update{{guardRole, string(OwnTrustPolicy("111122223333"))}}
+			default:
 				wantUpdates = []update{{"app", fixed(t, tt.wantWrite, tt.wantWriteMode)}}
 			}
 			if diff := cmp.Diff(wantUpdates, h.roles.updates, cmp.AllowUnexported(update{})); diff != "" {
@@ -323,10 +422,15 @@ func TestHandle(t *testing.T) {
 				t.Errorf("Outcome.Published = %v, want %v", out.Published, tt.wantPublished > 0)
 			}
 			for _, de := range h.pub.events {
-				if de.Decision != out.Decision || de.Reason != out.Reason || de.RoleName != "app" || de.Account != "111122223333" {
+				if de.Decision != out.Decision || de.Reason != out.Reason || de.RoleName != live.Name || de.Account != "111122223333" {
 					t.Errorf("decision event %+v does not match outcome %+v", de, out)
 				}
-				if de.Trigger == nil || de.Trigger.EventID != "evt-app" || de.Trigger.EventName != out.EventName || de.Trigger.Actor == "" {
+				_, exemptTag := live.Tags[TagExempt]
+				_, modeTag := live.Tags[TagMode]
+				if (de.ModeSource == ModeSourceTag) != (tt.policy.TrustTags && (exemptTag || modeTag)) {
+					t.Errorf("decision event modeSource %q for reason %q", de.ModeSource, de.Reason)
+				}
+				if de.Trigger == nil || de.Trigger.EventID != "evt-"+live.Name || de.Trigger.EventName != out.EventName || de.Trigger.Actor == "" {
 					t.Errorf("decision event trigger = %+v, want the CloudTrail event", de.Trigger)
 				}
 			}
@@ -375,8 +479,8 @@ func TestHandleDecisionEvent(t *testing.T) {
 	}
 	wantTrig := &Trigger{
 		EventID: "evt-app", EventName: "UpdateAssumeRolePolicy", EventTime: "2024-08-01T13:37:41Z",
-		Actor:    `AssumedRole arn:aws:sts::111122223333:assumed-role/x/session (role arn:aws:iam::111122223333:role/PlatformAdmin, source identity "bob@example.com")`,
-		ActorARN: "arn:aws:sts::111122223333:assumed-role/x/session", SourceIdentity: "bob@example.com",
+		Actor:    `AssumedRole arn:aws:sts::111122223333:assumed-role/PlatformAdmin/` + guardFunction + ` (role arn:aws:iam::111122223333:role/PlatformAdmin, source identity "bob@example.com")`,
+		ActorARN: "arn:aws:sts::111122223333:assumed-role/PlatformAdmin/" + guardFunction, SourceIdentity: "bob@example.com",
 	}
 	if diff := cmp.Diff(wantTrig, got.Trigger); diff != "" {
 		t.Errorf("trigger (-want +got):\n%s", diff)

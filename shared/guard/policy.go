@@ -44,14 +44,18 @@ const (
 	Compliant  Decision = "compliant"   // the trust policy already meets the rules; nothing written
 	Patched    Decision = "patched"     // the trust policy was rewritten (from Decide: must be)
 	WouldPatch Decision = "would-patch" // audit: the trust policy would have been rewritten
-	Exempt     Decision = "exempt"      // a built-in, configured or tag exemption applies
+	Exempt     Decision = "exempt"      // a built-in, configured or (protected) tag exemption applies
 	Skipped    Decision = "skipped"     // not ours to judge (failed call, own change, role deleted)
 	Unfixable  Decision = "unfixable"   // needs a person: conflict, too large, refused by IAM
 	Failed     Decision = "failed"      // the guard could not act and a retry will not help (e.g. AccessDenied)
+	// Tampered: one of the guard's own roles has a trust policy other than the one the stack
+	// gives it (from Decide with After set: restore After).
+	Tampered Decision = "tampered"
 )
 
-// Publishes reports whether a decision is sent to the findings bus. Compliant, exempt and
-// skipped roles are not news.
+// Publishes reports whether a sweep sends the decision to the findings bus. Compliant, exempt
+// and skipped roles are not news to a sweep (it counts exemptions by reason in its summary);
+// the event path publishes exemptions too (PublishesFromEvent).
 func (d Decision) Publishes() bool {
 	switch d {
 	case Compliant, Exempt, Skipped:
@@ -60,12 +64,24 @@ func (d Decision) Publishes() bool {
 	return true
 }
 
-// Role tags the guard reads.
+// PublishesFromEvent reports whether the enforce function publishes the decision: everything
+// Publishes does, and every exemption, so that no exemption reached from an event is silent.
+func (d Decision) PublishesFromEvent() bool { return d == Exempt || d.Publishes() }
+
+// Role tags the guard reads, only when Policy.TrustTags is set (the stack parameter
+// ProtectedTags, which an operator sets after attaching policies/protect-guard-scp.json).
 const (
 	// TagExempt exempts a role; its value is the reason.
 	TagExempt = "source-identity-guard:exempt"
-	// TagMode overrides the configured mode for one role: audit, allow or require.
+	// TagMode sets the mode for one role: audit, allow or require. It may raise or lower the
+	// configured mode, except that a configured audit never writes.
 	TagMode = "source-identity-guard:mode"
+)
+
+// Where a verdict's mode (or exemption) came from.
+const (
+	ModeSourceStack = "stack" // the configured mode
+	ModeSourceTag   = "tag"   // a protected role tag
 )
 
 // Policy decides what should happen to a role. main builds it from the settings; the enforce
@@ -76,73 +92,130 @@ type Policy struct {
 	ExemptRolePatterns []string                    // globs ('*', '?') on the name or path+name
 	Federated          []trustpolicy.FederatedRule // a rule without Mode follows the role's mode
 	SizeLimit          int                         // 0 means trustpolicy.DefaultSizeLimit
-	OwnRoleNames       []string                    // the guard's own roles: always exempt
+	// TrustTags: honour the source-identity-guard:* role tags. Only safe when an SCP stops role
+	// owners from setting them (see docs/security.md); off by default.
+	TrustTags bool
+	// ManagementAccount is the organization's management account; "" when it could not be read,
+	// and then no role is exempt for its AWS-given name (see awsroles.go).
+	ManagementAccount string
+	// OwnRoles are the guard's own roles, checked against the trust policy the stack gives them.
+	OwnRoles []OwnRole
 }
 
 // Verdict is Policy.Decide's judgement of one role.
 type Verdict struct {
 	Decision Decision
 	Reason   string
-	Mode     Mode                  // the mode the role was judged under (after the tag override)
+	Mode     Mode // the mode the role was judged under (after a protected tag)
+	// ModeSource is ModeSourceTag when a role tag set the mode or the exemption, else
+	// ModeSourceStack.
+	ModeSource string
+	// ExemptBy is the kind of exemption of an Exempt verdict, a stable key a summary counts:
+	// "guard-role", "pattern:GLOB", "aws-role:NAME" or "tag".
+	ExemptBy string
 	Findings []trustpolicy.Finding // never nil; for compliant roles informational ones only, empty for exempt roles
 	Before   []byte                // the trust policy as read
-	// After is the trust policy to write (Decision Patched) or that would be written
-	// (WouldPatch); nil otherwise.
+	// After is the trust policy to write (Decision Patched, or Tampered outside audit) or that
+	// would be written (WouldPatch); for Unfixable after IAM refused a write, the refused policy.
 	After []byte
 	// TagsMatter is set when the role's Tags were nil (not read) and its tags could change the
 	// verdict: fetch them and decide again. The verdict then assumes the role has no tags.
 	TagsMatter bool
 }
 
-// builtinExemptNames are role-name globs exempt in every account: AWS Control Tower roles
-// (an SCP denies edits to them) and the Organizations break-glass role.
-var builtinExemptNames = []struct{ glob, reason string }{
-	{"aws-controltower-*", "AWS Control Tower role"},
-	{"*AWSControlTower*", "AWS Control Tower role"},
-	{"stacksets-exec-*", "AWS Control Tower role"},
-	{"OrganizationAccountAccessRole", "Organizations break-glass role"},
+// NeedsWrite reports whether the verdict asks its caller to write After.
+func (v Verdict) NeedsWrite() bool {
+	return (v.Decision == Patched || v.Decision == Tampered) && v.After != nil
 }
 
 // Decide judges one role. It is pure: it reads nothing but its arguments.
 //
-// Order: built-in exemptions (path, name, the guard's own roles, EXEMPT_ROLE_PATTERNS); a role
-// compliant under require is compliant whatever its tags say; then the exempt tag, the mode tag,
-// and the engine under the role's mode. A Patched verdict means After must be written; audit
-// gives WouldPatch instead and never asks for a write.
+// Order: the guard's own roles (exempt while their trust policy is the stack's, else
+// tampered); EXEMPT_ROLE_PATTERNS; AWS-created roles in their AWS-given shape; a role compliant
+// under require is compliant whatever its tags say; then, when tags are trusted, the exempt tag
+// and the mode tag; and the engine under the role's mode. A Patched verdict means After must be
+// written; a configured audit gives WouldPatch instead and never asks for a write, whatever a
+// tag says.
 func (p Policy) Decide(r iamrole.Role) Verdict {
-	v := Verdict{Mode: p.mode(), Before: r.TrustPolicy, Findings: []trustpolicy.Finding{}}
-	if reason, ok := p.builtinExemption(r); ok {
-		v.Decision, v.Reason = Exempt, reason
+	v := Verdict{Mode: p.mode(), ModeSource: ModeSourceStack, Before: r.TrustPolicy, Findings: []trustpolicy.Finding{}}
+	if own, ok := p.ownRole(r.Name); ok {
+		if SamePolicy(r.TrustPolicy, own.TrustPolicy) {
+			v.Decision, v.Reason, v.ExemptBy = Exempt, "the guard's own role, with the trust policy the stack gives it", "guard-role"
+			return v
+		}
+		v.Decision = Tampered
+		if p.mode() == ModeAudit {
+			v.Reason = "the guard's own role has a trust policy other than the stack's (audit: not restored)"
+			return v
+		}
+		v.Reason = "the guard's own role has a trust policy other than the stack's: restored"
+		v.After = own.TrustPolicy
 		return v
 	}
+	for _, g := range p.ExemptRolePatterns {
+		if Match(g, r.Name) || Match(g, r.Path+r.Name) {
+			v.Decision, v.Reason, v.ExemptBy = Exempt, fmt.Sprintf("matches exempt role pattern %q", g), "pattern:"+g
+			return v
+		}
+	}
+	key, reason, refused := p.awsRoleExemption(r.Name, r.Path, r.TrustPolicy)
+	if key != "" {
+		v.Decision, v.Reason, v.ExemptBy = Exempt, reason, key
+		return v
+	}
+	v = p.judge(r, v)
+	if refused != "" && v.Decision != Compliant {
+		v.Reason += " (" + refused + ": judged like any other role)"
+	}
+	return v
+}
 
+// judge is Decide after the built-in exemptions: tags, then the engine.
+func (p Policy) judge(r iamrole.Role, v Verdict) Verdict {
 	doc, parseErr := trustpolicy.Parse(r.TrustPolicy)
 	if fs := checkDoc(doc, parseErr, p.rules(ModeRequire)); parseErr == nil && trustpolicy.Compliant(fs) {
 		v.Decision, v.Reason, v.Findings = Compliant, "trust policy requires a source identity", append(v.Findings, fs...) // informational only
 		return v
 	}
 
-	if r.Tags == nil {
-		v.TagsMatter = true
-	}
-	if reason, ok := r.Tags[TagExempt]; ok {
-		v.Decision, v.Reason = Exempt, fmt.Sprintf("tag %s: %s", TagExempt, reason)
-		return v
-	}
-	if s, ok := r.Tags[TagMode]; ok {
-		m, err := ParseMode(s)
-		if err != nil {
-			v.Decision = Unfixable
-			v.Reason = fmt.Sprintf("tag %s has value %q: want audit, allow or require", TagMode, s)
+	var ignored []string
+	if p.TrustTags {
+		if r.Tags == nil {
+			v.TagsMatter = true
+		}
+		if reason, ok := r.Tags[TagExempt]; ok {
+			v.Decision, v.Reason, v.ExemptBy, v.ModeSource = Exempt, fmt.Sprintf("tag %s: %s", TagExempt, reason), "tag", ModeSourceTag
 			return v
 		}
-		v.Mode = m
+		if s, ok := r.Tags[TagMode]; ok {
+			m, err := ParseMode(s)
+			if err != nil {
+				v.Decision, v.ModeSource = Unfixable, ModeSourceTag
+				v.Reason = fmt.Sprintf("tag %s has value %q: want audit, allow or require", TagMode, s)
+				return v
+			}
+			v.Mode, v.ModeSource = m, ModeSourceTag
+		}
+	} else {
+		for _, k := range []string{TagExempt, TagMode} {
+			if _, ok := r.Tags[k]; ok {
+				ignored = append(ignored, k)
+			}
+		}
 	}
+	v = p.engine(doc, parseErr, v)
+	if len(ignored) > 0 {
+		v.Reason += fmt.Sprintf(" (tag %s ignored: role tags are not protected, see ProtectedTags)", strings.Join(ignored, ", "))
+	}
+	return v
+}
+
+// engine judges the parsed policy under v.Mode.
+func (p Policy) engine(doc *trustpolicy.Document, parseErr error, v Verdict) Verdict {
 	if parseErr != nil {
 		v.Decision, v.Reason = Unfixable, "trust policy does not parse: "+parseErr.Error()
 		return v
 	}
-
 	rules := p.rules(v.Mode)
 	if v.Mode == ModeAllow {
 		if fs := trustpolicy.Check(doc, rules); trustpolicy.Compliant(fs) {
@@ -173,9 +246,12 @@ func (p Policy) Decide(r iamrole.Role) Verdict {
 		return v
 	}
 	v.After = after
-	if v.Mode == ModeAudit {
-		v.Decision, v.Reason = WouldPatch, "audit: trust policy would be patched to require a source identity"
-	} else {
+	switch {
+	case p.mode() == ModeAudit:
+		v.Decision, v.Reason = WouldPatch, fmt.Sprintf("audit: trust policy would be patched to %s a source identity", verb(v.Mode))
+	case v.Mode == ModeAudit:
+		v.Decision, v.Reason = WouldPatch, "audit (role tag): trust policy would be patched to require a source identity"
+	default:
 		v.Decision, v.Reason = Patched, fmt.Sprintf("trust policy patched to %s a source identity", v.Mode)
 	}
 	return v
@@ -187,6 +263,13 @@ func checkDoc(doc *trustpolicy.Document, parseErr error, r trustpolicy.Rules) []
 		return nil
 	}
 	return trustpolicy.Check(doc, r)
+}
+
+func verb(m Mode) string {
+	if m == ModeAllow {
+		return "allow"
+	}
+	return "require"
 }
 
 // rules are the engine rules for a role judged under m.
@@ -203,32 +286,6 @@ func (p Policy) rules(m Mode) trustpolicy.Rules {
 		}
 	}
 	return trustpolicy.Rules{Mode: em, Patterns: p.Patterns, Federated: fed, SizeLimit: p.SizeLimit}
-}
-
-// builtinExemption reports the exemptions that need no tags.
-func (p Policy) builtinExemption(r iamrole.Role) (reason string, ok bool) {
-	switch {
-	case strings.HasPrefix(r.Path, "/aws-service-role/"):
-		return "service-linked role (path /aws-service-role/)", true
-	case strings.HasPrefix(r.Path, "/aws-reserved/"):
-		return "AWS-reserved role, e.g. IAM Identity Center (path /aws-reserved/)", true
-	}
-	for _, own := range p.OwnRoleNames {
-		if r.Name == own {
-			return "the guard's own role", true
-		}
-	}
-	for _, e := range builtinExemptNames {
-		if Match(e.glob, r.Name) {
-			return e.reason, true
-		}
-	}
-	for _, g := range p.ExemptRolePatterns {
-		if Match(g, r.Name) || Match(g, r.Path+r.Name) {
-			return fmt.Sprintf("matches exempt role pattern %q", g), true
-		}
-	}
-	return "", false
 }
 
 // unfixedCodes lists the codes of the findings Fix left open, the ones that need a person
@@ -275,7 +332,7 @@ func dedupe(ss []string) []string {
 }
 
 // Match reports whether s matches glob, where '*' matches any run of characters (including
-// '/') and '?' any one character. Matching is case-sensitive, like IAM ARN matching.
+// '/') and '?' any one character. Matching is case-sensitive.
 func Match(glob, s string) bool {
 	// Iterative wildcard matching with backtracking to the last '*'.
 	gi, si := 0, 0

@@ -12,12 +12,27 @@ import (
 )
 
 func TestDecide(t *testing.T) {
+	const mgmt = "999988887777"
+	own := OwnRole{Name: "source-identity-guard-EnforceFunctionRole-EXAMPLE", TrustPolicy: OwnTrustPolicy("111122223333")}
 	p := Policy{
 		Mode:               ModeRequire,
 		ExemptRolePatterns: []string{"legacy-*", "/vendor/*"},
-		OwnRoleNames:       []string{"source-identity-guard-EnforceFunctionRole-EXAMPLE"},
+		OwnRoles:           []OwnRole{own},
+		ManagementAccount:  mgmt,
+		TrustTags:          true,
 	}
+	untrusted := p
+	untrusted.TrustTags = false
+	audit := p
+	audit.Mode = ModeAudit
+	noOrg := p
+	noOrg.ManagementAccount = ""
 	compliant := fixed(t, awsPolicy, trustpolicy.ModeRequire)
+	mgmtTrust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + mgmt + `:root"},"Action":"sts:AssumeRole"}]}`
+	slrTrust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + mgmt + `:` + stackSetsOrgAdminRole + `"},"Action":"sts:AssumeRole"}]}`
+	mgmtAndOutsider := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["` + mgmt + `","arn:aws:iam::444455556666:root"]},"Action":"sts:AssumeRole"}]}`
+	mgmtNotAction := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + mgmt + `"},"NotAction":"sts:TagSession"}]}`
+	ownChanged := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"sts:AssumeRole"}]}`
 	tests := []struct {
 		name           string
 		policy         Policy
@@ -31,21 +46,38 @@ func TestDecide(t *testing.T) {
 		{"compliant, tags unread: tags do not matter", p, role("app", "/", compliant, nil), Compliant, "", ModeRequire, false, false},
 		{"compliant with exempt tag stays compliant", p, role("app", "/", compliant, map[string]string{TagExempt: "x"}), Compliant, "", ModeRequire, false, false},
 		{"non-compliant, tags unread: tags matter", p, role("app", "/", awsPolicy, nil), Patched, "", ModeRequire, true, true},
+		{"non-compliant, tags unread, tags not trusted: tags do not matter", untrusted, role("app", "/", awsPolicy, nil), Patched, "", ModeRequire, false, true},
 		{"non-compliant, no tags", p, role("app", "/", awsPolicy, map[string]string{}), Patched, "", ModeRequire, false, true},
-		{"service-linked, tags unread", p, role("app", "/aws-service-role/x/", awsPolicy, nil), Exempt, "service-linked", ModeRequire, false, false},
-		{"aws-reserved, tags unread", p, role("app", "/aws-reserved/sso.amazonaws.com/", awsPolicy, nil), Exempt, "aws-reserved", ModeRequire, false, false},
-		{"Control Tower prefix", p, role("aws-controltower-AdministratorExecutionRole", "/", awsPolicy, nil), Exempt, "Control Tower", ModeRequire, false, false},
-		{"Control Tower infix", p, role("StackSet-AWSControlTowerBP-BASELINE-ROLES", "/", awsPolicy, nil), Exempt, "Control Tower", ModeRequire, false, false},
-		{"Control Tower stacksets-exec", p, role("stacksets-exec-0123456789abcdef", "/", awsPolicy, nil), Exempt, "Control Tower", ModeRequire, false, false},
-		{"Control Tower glob is case-sensitive", p, role("AWS-ControlTower-x", "/", awsPolicy, map[string]string{}), Patched, "", ModeRequire, false, true},
-		{"break-glass role", p, role("OrganizationAccountAccessRole", "/", awsPolicy, nil), Exempt, "break-glass", ModeRequire, false, false},
-		{"guard's own role", p, role("source-identity-guard-EnforceFunctionRole-EXAMPLE", "/", awsPolicy, nil), Exempt, "own role", ModeRequire, false, false},
+		{"service-linked path is judged", p, role("app", "/aws-service-role/x/", awsPolicy, map[string]string{}), Patched, "", ModeRequire, false, true},
+		{"aws-reserved path is judged", p, role("app", "/aws-reserved/sso.amazonaws.com/", awsPolicy, map[string]string{}), Patched, "", ModeRequire, false, true},
+		{"real service-linked role is compliant", p, role("AWSServiceRoleForECS", "/aws-service-role/ecs.amazonaws.com/", servicePolicy, nil), Compliant, "", ModeRequire, false, false},
+		{"Organizations role in AWS's shape", p, role("OrganizationAccountAccessRole", "/", mgmtTrust, nil), Exempt, "management account " + mgmt, ModeRequire, false, false},
+		{"Control Tower execution role in AWS's shape", p, role("AWSControlTowerExecution", "/", mgmtTrust, nil), Exempt, "Control Tower", ModeRequire, false, false},
+		{"self-managed StackSets role in AWS's shape", p, role("AWSCloudFormationStackSetExecutionRole", "/", mgmtTrust, nil), Exempt, "StackSets", ModeRequire, false, false},
+		{"service-managed StackSets role trusting the SLR", p, role("stacksets-exec-0123456789abcdef0123456789abcdef", "/", slrTrust, nil), Exempt, "StackSets", ModeRequire, false, false},
+		{"AWS name trusting an outside account is judged", p, role("OrganizationAccountAccessRole", "/", awsPolicy, map[string]string{}), Patched, "not the one AWS gives it", ModeRequire, false, true},
+		{"AWS name trusting the management account and an outsider", p, role("AWSControlTowerExecution", "/", mgmtAndOutsider, map[string]string{}), Patched, "not the one AWS gives it", ModeRequire, false, true},
+		{"AWS name with NotAction is judged", p, role("AWSControlTowerExecution", "/", mgmtNotAction, map[string]string{}), Patched, "not the one AWS gives it", ModeRequire, false, true},
+		{"stacksets-exec on another path is judged", p, role("stacksets-exec-x", "/evil/", slrTrust, map[string]string{}), Patched, "on path /evil/", ModeRequire, false, true},
+		{"SLR trust only for stacksets-exec", p, role("OrganizationAccountAccessRole", "/", slrTrust, map[string]string{}), Patched, "not the one AWS gives it", ModeRequire, false, true},
+		{"AWS name without the organization is judged", noOrg, role("OrganizationAccountAccessRole", "/", mgmtTrust, map[string]string{}), Patched, "management account is unknown", ModeRequire, false, true},
+		{"old Control Tower globs exempt nothing", p, role("aws-controltower-AdministratorExecutionRole", "/", awsPolicy, map[string]string{}), Patched, "", ModeRequire, false, true},
+		{"guard's own role as the stack gives it", p, role(own.Name, "/source-identity-guard/x/", string(own.TrustPolicy), nil), Exempt, "own role", ModeRequire, false, false},
+		{"guard's own role, other case, same policy", p, role(strings.ToLower(own.Name), "/", string(own.TrustPolicy), nil), Exempt, "own role", ModeRequire, false, false},
+		{"guard's own role re-trusted: tampered, restored", p, role(own.Name, "/", ownChanged, nil), Tampered, "restored", ModeRequire, false, true},
+		{"guard's own role re-trusted in audit: tampered, not restored", audit, role(own.Name, "/", ownChanged, nil), Tampered, "not restored", ModeAudit, false, false},
+		{"guard's own role with an exempt tag is still tampered", p, role(own.Name, "/", ownChanged, map[string]string{TagExempt: "x"}), Tampered, "", ModeRequire, false, true},
 		{"exempt by name pattern", p, role("legacy-app", "/", awsPolicy, nil), Exempt, "legacy-*", ModeRequire, false, false},
 		{"exempt by path pattern", p, role("tool", "/vendor/", awsPolicy, nil), Exempt, "/vendor/*", ModeRequire, false, false},
 		{"path pattern does not match another path", p, role("tool", "/team/", awsPolicy, map[string]string{}), Patched, "", ModeRequire, false, true},
 		{"exempt tag", p, role("app", "/", awsPolicy, map[string]string{TagExempt: "vendor"}), Exempt, "vendor", ModeRequire, false, false},
+		{"exempt tag not trusted: judged, and said so", untrusted, role("app", "/", awsPolicy, map[string]string{TagExempt: "vendor"}), Patched, "ignored", ModeRequire, false, true},
 		{"mode tag allow", p, role("app", "/", awsPolicy, map[string]string{TagMode: "allow"}), Patched, "allow", ModeAllow, false, true},
+		{"mode tag not trusted", untrusted, role("app", "/", awsPolicy, map[string]string{TagMode: "allow"}), Patched, "ignored", ModeRequire, false, true},
 		{"mode tag audit", p, role("app", "/", awsPolicy, map[string]string{TagMode: " Audit "}), WouldPatch, "audit", ModeAudit, false, true},
+		{"mode tag raises allow to require", Policy{Mode: ModeAllow, TrustTags: true}, role("app", "/", awsPolicy, map[string]string{TagMode: "require"}), Patched, "require", ModeRequire, false, true},
+		{"audit writes nothing whatever the tag says", func() Policy { a := audit; return a }(), role("app", "/", awsPolicy, map[string]string{TagMode: "allow"}), WouldPatch, "audit", ModeAllow, false, true},
+		{"audit writes nothing, require tag", audit, role("app", "/", awsPolicy, map[string]string{TagMode: "require"}), WouldPatch, "audit", ModeRequire, false, true},
 		{"mode tag invalid", p, role("app", "/", awsPolicy, map[string]string{TagMode: "yes"}), Unfixable, TagMode, ModeRequire, false, false},
 		{"allow-compliant under allow", Policy{Mode: ModeAllow}, role("app", "/", fixed(t, awsPolicy, trustpolicy.ModeAllow), map[string]string{}), Compliant, "allow", ModeAllow, false, false},
 		{"allow-compliant under require", p, role("app", "/", fixed(t, awsPolicy, trustpolicy.ModeAllow), map[string]string{}), Patched, "", ModeRequire, false, true},
@@ -77,7 +109,13 @@ func TestDecide(t *testing.T) {
 // TestDecideTagsMatter: when TagsMatter is set, deciding again with the tags read must be
 // consistent with what the sweep will see; when it is not set, no tags change the verdict.
 func TestDecideTagsMatter(t *testing.T) {
-	p := Policy{Mode: ModeRequire}
+	for _, trust := range []bool{true, false} {
+		decideTagsMatter(t, Policy{Mode: ModeRequire, TrustTags: trust})
+	}
+}
+
+func decideTagsMatter(t *testing.T, p Policy) {
+	t.Helper()
 	tagSets := []map[string]string{
 		{}, {TagExempt: "x"}, {TagMode: "audit"}, {TagMode: "allow"}, {TagMode: "require"}, {TagMode: "bad"},
 	}
@@ -90,7 +128,7 @@ func TestDecideTagsMatter(t *testing.T) {
 				if tagged.TagsMatter {
 					t.Errorf("Decide(tags read) set TagsMatter for %s %s %v", path, pol, tags)
 				}
-				if !untagged.TagsMatter && (tagged.Decision != untagged.Decision || tagged.Reason != untagged.Reason) {
+				if !untagged.TagsMatter && (tagged.Decision != untagged.Decision || tagged.Mode != untagged.Mode) {
 					t.Errorf("TagsMatter false for %s %s, but tags %v change the verdict: %s -> %s", path, pol, tags, untagged.Decision, tagged.Decision)
 				}
 			}
@@ -118,12 +156,18 @@ func TestParseMode(t *testing.T) {
 
 func TestPublishes(t *testing.T) {
 	got := map[Decision]bool{}
-	for _, d := range []Decision{Compliant, Patched, WouldPatch, Exempt, Skipped, Unfixable, Failed} {
+	fromEvent := map[Decision]bool{}
+	for _, d := range []Decision{Compliant, Patched, WouldPatch, Exempt, Skipped, Unfixable, Failed, Tampered} {
 		got[d] = d.Publishes()
+		fromEvent[d] = d.PublishesFromEvent()
 	}
-	want := map[Decision]bool{Compliant: false, Patched: true, WouldPatch: true, Exempt: false, Skipped: false, Unfixable: true, Failed: true}
+	want := map[Decision]bool{Compliant: false, Patched: true, WouldPatch: true, Exempt: false, Skipped: false, Unfixable: true, Failed: true, Tampered: true}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Publishes (-want +got):\n%s", diff)
+	}
+	want[Exempt] = true // every exemption reached from an event is published
+	if diff := cmp.Diff(want, fromEvent); diff != "" {
+		t.Errorf("PublishesFromEvent (-want +got):\n%s", diff)
 	}
 }
 

@@ -17,6 +17,9 @@ const (
 	EnvSizeLimit      = "TRUST_POLICY_SIZE_LIMIT"
 	EnvFindingsBus    = "FINDINGS_BUS_NAME"
 	EnvGuardRoleARNs  = "GUARD_ROLE_ARNS"
+	EnvFunctionNames  = "GUARD_FUNCTION_NAMES"     // the guard's functions (besides AWS_LAMBDA_FUNCTION_NAME)
+	EnvTrustTags      = "TRUST_ROLE_TAGS"          // "true": honour the source-identity-guard:* tags
+	EnvLambdaFunction = "AWS_LAMBDA_FUNCTION_NAME" // set by Lambda: this function's name
 	DefaultBusName    = "default"
 	DefaultPatterns   = "*"
 	DefaultModeString = string(ModeRequire)
@@ -26,9 +29,12 @@ const (
 type Settings struct {
 	Policy  Policy
 	BusName string // FINDINGS_BUS_NAME: name or ARN of the findings bus
-	// OwnRoleARNs (GUARD_ROLE_ARNS): the guard's execution roles. Their calls are skipped and
-	// the roles themselves are exempt (Policy.OwnRoleNames).
+	// OwnRoleARNs (GUARD_ROLE_ARNS): the guard's execution roles. Their trust policy is
+	// compared with the stack's (Policy.OwnRoles).
 	OwnRoleARNs []string
+	// OwnSessions: the Lambda sessions of the guard's functions (every own role with every name
+	// of GUARD_FUNCTION_NAMES and AWS_LAMBDA_FUNCTION_NAME); their calls are skipped.
+	OwnSessions []string
 	// Account is the account of the first of OwnRoleARNs ("" when there is none): the account
 	// a single-account guard manages.
 	Account string
@@ -149,6 +155,21 @@ func LoadSettings(lookup func(string) (string, bool), modeVar string) (Settings,
 		return Settings{}, fmt.Errorf("%s: %q is not an event bus name or ARN", EnvFindingsBus, s.BusName)
 	}
 
+	switch t := strings.ToLower(get(EnvTrustTags, "false")); t {
+	case "true", "false":
+		s.Policy.TrustTags = t == "true"
+	default:
+		return Settings{}, fmt.Errorf("%s: %q: want true or false", EnvTrustTags, t)
+	}
+	functions, err := list(EnvFunctionNames, get(EnvFunctionNames, ""), charset(1, 64, "-"),
+		"a Lambda function name is 1-64 of the characters A-Z a-z 0-9 _ -")
+	if err != nil {
+		return Settings{}, err
+	}
+	if self := get(EnvLambdaFunction, ""); self != "" {
+		functions = append(functions, self)
+	}
+
 	arns, err := list(EnvGuardRoleARNs, get(EnvGuardRoleARNs, ""), func(s string) bool { _, _, ok := parseRoleARN(s); return ok },
 		"want IAM role ARNs like arn:aws:iam::111122223333:role/name")
 	if err != nil {
@@ -162,7 +183,11 @@ func LoadSettings(lookup func(string) (string, bool), modeVar string) (Settings,
 		} else if account != s.Account {
 			return Settings{}, fmt.Errorf("%s: roles of two accounts (%s, %s): want the guard's roles in one account", EnvGuardRoleARNs, s.Account, account)
 		}
-		s.Policy.OwnRoleNames = append(s.Policy.OwnRoleNames, name)
+		s.Policy.OwnRoles = append(s.Policy.OwnRoles, OwnRole{Name: name, TrustPolicy: OwnTrustPolicy(account)})
+		partition := strings.SplitN(a, ":", 3)[1]
+		for _, fn := range functions {
+			s.OwnSessions = append(s.OwnSessions, "arn:"+partition+":sts::"+account+":assumed-role/"+name+"/"+fn)
+		}
 	}
 
 	r := s.Policy.rules(ModeRequire)

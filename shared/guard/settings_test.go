@@ -36,6 +36,8 @@ func TestLoadSettings(t *testing.T) {
 			EnvSizeLimit:     "4096",
 			EnvFindingsBus:   "arn:aws:events:us-east-1:111122223333:event-bus/security",
 			EnvGuardRoleARNs: "arn:aws:iam::111122223333:role/sig/Enforce-Role,arn:aws:iam::111122223333:role/Sweep",
+			EnvFunctionNames: "sweep-fn",
+			EnvTrustTags:     "TRUE",
 		}, Settings{
 			Policy: Policy{
 				Mode:               ModeAudit,
@@ -43,7 +45,15 @@ func TestLoadSettings(t *testing.T) {
 				ExemptRolePatterns: []string{"legacy-*", "/vendor/*"},
 				Federated:          []trustpolicy.FederatedRule{{Provider: "arn:aws:iam::*:saml-provider/Okta"}, {Provider: "accounts.google.com"}},
 				SizeLimit:          4096,
-				OwnRoleNames:       []string{"Enforce-Role", "Sweep"},
+				TrustTags:          true,
+				OwnRoles: []OwnRole{
+					{Name: "Enforce-Role", TrustPolicy: OwnTrustPolicy("111122223333")},
+					{Name: "Sweep", TrustPolicy: OwnTrustPolicy("111122223333")},
+				},
+			},
+			OwnSessions: []string{
+				"arn:aws:sts::111122223333:assumed-role/Enforce-Role/sweep-fn",
+				"arn:aws:sts::111122223333:assumed-role/Sweep/sweep-fn",
 			},
 			BusName:     "arn:aws:events:us-east-1:111122223333:event-bus/security",
 			OwnRoleARNs: []string{"arn:aws:iam::111122223333:role/sig/Enforce-Role", "arn:aws:iam::111122223333:role/Sweep"},
@@ -139,8 +149,8 @@ func FuzzLoadSettings(f *testing.F) {
 		if err := s.Policy.rules(s.Policy.Mode).Validate(); err != nil {
 			t.Errorf("loaded settings the engine rejects: %v", err)
 		}
-		if len(s.Policy.OwnRoleNames) != len(s.OwnRoleARNs) {
-			t.Errorf("%d own role names for %d ARNs", len(s.Policy.OwnRoleNames), len(s.OwnRoleARNs))
+		if len(s.Policy.OwnRoles) != len(s.OwnRoleARNs) {
+			t.Errorf("%d own roles for %d ARNs", len(s.Policy.OwnRoles), len(s.OwnRoleARNs))
 		}
 	})
 }

@@ -9,8 +9,9 @@ import (
 	"github.com/source-identity-guard/source-identity-guard/shared/iamrole"
 )
 
-// A dry run (sidguard scan without --fix) over three roles: one page, tags read only for the
-// role that is not compliant, nothing written.
+// A dry run (sidguard scan without --fix) over three roles: one page, the role that is not
+// compliant read again (GetRole) before it is judged, nothing written. No path is exempt: the
+// role on the service-linked path is judged like any other.
 func ExampleSweeper_Run() {
 	roles := newFake(1000,
 		iamrole.Role{Name: "ci-deployer", Path: "/", ARN: "arn:aws:iam::123456789012:role/ci-deployer", TrustPolicy: []byte(estate.PolicyOpen)},
@@ -30,6 +31,6 @@ func ExampleSweeper_Run() {
 	// Output:
 	// ci-deployer              would-patch
 	// app                      compliant
-	// AWSServiceRoleForSupport exempt
-	// completed=true roles=3 compliance=0.50 calls=map[ListRoleTags:1 ListRoles:1]
+	// AWSServiceRoleForSupport would-patch
+	// completed=true roles=3 compliance=0.33 calls=map[GetRole:2 ListRoles:1]
 }

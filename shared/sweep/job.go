@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/source-identity-guard/source-identity-guard/shared/emf"
 	"github.com/source-identity-guard/source-identity-guard/shared/guard"
@@ -25,7 +26,30 @@ const (
 	MetricDuration        = "SweepDuration"        // milliseconds
 	MetricAPICalls        = "SweepAPICalls"        // all AWS calls of the run
 	MetricPublishFailures = "SweepPublishFailures" // decision events not published
+	// MetricPositionRejected is 1 when the saved position was not signed by the sweep (someone
+	// else wrote the parameter): the run started over from the first role. Alarmed with tampering.
+	MetricPositionRejected = "SweepPositionRejected"
+	// MetricOverlap is 1 when a run found another sweep holding the lease and did nothing.
+	MetricOverlap = "SweepOverlap"
 )
+
+// Signer signs the saved position. *kmsmac.Signer satisfies it.
+type Signer interface {
+	Sign(ctx context.Context, msg []byte) ([]byte, error)
+	Verify(ctx context.Context, msg, mac []byte) (bool, error)
+}
+
+// Lock keeps two sweeps from running at once. *lease.Lease satisfies it.
+type Lock interface {
+	Acquire(ctx context.Context, owner string, d time.Duration) (bool, error)
+	Release(ctx context.Context, owner string) error
+}
+
+// signedPosition is the saved form of a Position when the job has a Signer.
+type signedPosition struct {
+	Position json.RawMessage `json:"position"`
+	MAC      []byte          `json:"mac"` // HMAC-SHA-256 of Position's bytes (base64 in JSON)
+}
 
 // Event is one event for the findings bus.
 type Event struct {
@@ -62,6 +86,17 @@ type Job struct {
 	Sweeper   *Sweeper
 	Positions Store     // required
 	Publisher Publisher // required
+	// Signer signs the saved position and verifies it on load; a position it does not verify is
+	// ignored (the run starts from the first role, and says so). nil: positions are unsigned
+	// (tests and tools only; the function always signs).
+	Signer Signer
+	// Lock, when set, is held for the run; a run that cannot take it does nothing. Owner names
+	// this run (e.g. the Lambda request id).
+	Lock  Lock
+	Owner string
+	// Organization reads the management account for the AWS-created roles' exemption; nil, or
+	// an error (a warning in the summary), means no role is exempt for its name.
+	Organization guard.Organization
 	// Account stamps the decision events; "" takes it from each role's ARN.
 	Account string
 	// Calls returns the API calls made so far by operation (nil: no call counts). The job
@@ -83,21 +118,36 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 	}
 	before := j.calls()
 
-	var from Position
-	var loadErr error
-	raw, err := j.Positions.Load(ctx)
-	switch {
-	case err != nil:
-		// Without the saved position the sweep can still do its job from the start.
-		loadErr = fmt.Errorf("load sweep position: %w", err)
-		log.WarnContext(ctx, "starting from the first role", "err", loadErr)
-	case len(raw) > 0:
-		if err := json.Unmarshal(raw, &from); err != nil {
-			log.WarnContext(ctx, "saved sweep position unreadable; starting from the first role", "value", string(raw), "err", err)
-			from = Position{}
+	if j.Lock != nil {
+		lease := 16 * time.Minute // Lambda's maximum timeout plus a margin
+		if dl, ok := ctx.Deadline(); ok {
+			lease = time.Until(dl) + time.Minute
 		}
+		ok, err := j.Lock.Acquire(ctx, j.Owner, lease)
+		if err != nil {
+			return Summary{StopReason: "error", Error: err.Error()}, fmt.Errorf("sweep lock: %w", err)
+		}
+		if !ok {
+			log.WarnContext(ctx, "another sweep holds the lock; this run does nothing")
+			j.put(ctx, log, emf.Metric{Name: MetricOverlap, Unit: emf.Count, Value: 1})
+			return Summary{StopReason: "locked", Counts: map[guard.Decision]int{}, Exemptions: map[string]int{}}, nil
+		}
+		defer func() {
+			if err := j.Lock.Release(context.WithoutCancel(ctx), j.Owner); err != nil {
+				log.ErrorContext(ctx, "sweep lock not released (it expires with its lease)", "err", err)
+			}
+		}()
 	}
 
+	from, loadErr, rejected := j.load(ctx, log)
+	sweeper := *j.Sweeper
+	var orgErr error
+	if j.Organization != nil && sweeper.Policy.ManagementAccount == "" {
+		if sweeper.Policy.ManagementAccount, orgErr = j.Organization.ManagementAccount(ctx); orgErr != nil {
+			orgErr = fmt.Errorf("organization's management account not read (AWS-created role names exempt nothing): %w", orgErr)
+			log.WarnContext(ctx, orgErr.Error())
+		}
+	}
 	var (
 		buf       []Event
 		published int
@@ -118,7 +168,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		buf = buf[:0]
 	}
 	var seenAccount string // [org] the account of the first role listed, for a Job without Account
-	sum, runErr := j.Sweeper.Run(ctx, from, func(r Result) {
+	sum, runErr := sweeper.Run(ctx, from, func(r Result) {
 		if seenAccount == "" {
 			seenAccount = accountOf(r.Role.ARN)
 		}
@@ -143,6 +193,12 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 	sum.EventsPublished, sum.EventsFailed = published, failed
 	if loadErr != nil {
 		sum.Warnings = append(sum.Warnings, loadErr.Error())
+	}
+	if rejected != "" {
+		sum.Restarted, sum.RestartReason = true, rejected
+	}
+	if orgErr != nil {
+		sum.Warnings = append(sum.Warnings, orgErr.Error())
 	}
 	if len(pubErrs) > 0 {
 		sum.Warnings = append(sum.Warnings, fmt.Sprintf("%d decision events not published: %v", failed, errors.Join(pubErrs...)))
@@ -172,10 +228,81 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 	return sum, errors.Join(runErr, saveErr)
 }
 
+// load reads the saved position. A position that cannot be read is a warning (loadErr); one
+// the Signer does not verify is ignored and rejected says why: the run starts from the first
+// role either way.
+func (j *Job) load(ctx context.Context, log *slog.Logger) (from Position, loadErr error, rejected string) {
+	raw, err := j.Positions.Load(ctx)
+	if err != nil {
+		loadErr = fmt.Errorf("load sweep position: %w", err)
+		log.WarnContext(ctx, "starting from the first role", "err", loadErr)
+		return Position{}, loadErr, ""
+	}
+	if len(raw) == 0 {
+		return Position{}, nil, ""
+	}
+	body := raw
+	if j.Signer != nil {
+		var sp signedPosition
+		if json.Unmarshal(raw, &sp) != nil || len(sp.Position) == 0 || len(sp.MAC) == 0 {
+			if string(bytesTrim(raw)) == "{}" {
+				return Position{}, nil, "" // the stack's initial value: start
+			}
+			rejected = "saved sweep position is not signed by the sweep; starting from the first role"
+		} else if ok, err := j.Signer.Verify(ctx, sp.Position, sp.MAC); err != nil {
+			loadErr = fmt.Errorf("verify sweep position: %w", err)
+			log.WarnContext(ctx, "starting from the first role", "err", loadErr)
+			return Position{}, loadErr, ""
+		} else if !ok {
+			rejected = "saved sweep position has a signature the sweep's key does not verify; starting from the first role"
+		}
+		if rejected != "" {
+			log.ErrorContext(ctx, rejected, "value", string(raw))
+			j.put(ctx, log, emf.Metric{Name: MetricPositionRejected, Unit: emf.Count, Value: 1})
+			return Position{}, nil, rejected
+		}
+		body = sp.Position
+	}
+	if err := json.Unmarshal(body, &from); err != nil {
+		log.WarnContext(ctx, "saved sweep position unreadable; starting from the first role", "value", string(raw), "err", err)
+		return Position{}, nil, ""
+	}
+	return from, nil, ""
+}
+
+func bytesTrim(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\n' || b[0] == '\t' || b[0] == '\r') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\n' || b[len(b)-1] == '\t' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// put writes one EMF line without dimensions.
+func (j *Job) put(ctx context.Context, log *slog.Logger, m emf.Metric) {
+	if j.Metrics == nil {
+		return
+	}
+	if err := j.Metrics.Put(nil, m); err != nil {
+		log.ErrorContext(ctx, "sweep metric not written", "metric", m.Name, "err", err)
+	}
+}
+
 func (j *Job) save(ctx context.Context, p Position) error {
 	b, err := json.Marshal(p)
 	if err != nil {
 		return fmt.Errorf("encode sweep position: %w", err)
+	}
+	if j.Signer != nil {
+		mac, err := j.Signer.Sign(ctx, b)
+		if err != nil {
+			return fmt.Errorf("sign sweep position: %w", err)
+		}
+		if b, err = json.Marshal(signedPosition{Position: b, MAC: mac}); err != nil {
+			return fmt.Errorf("encode sweep position: %w", err)
+		}
 	}
 	if err := j.Positions.Save(ctx, b); err != nil {
 		return fmt.Errorf("save sweep position: %w", err)
@@ -228,14 +355,17 @@ func (j *Job) metrics(ctx context.Context, log *slog.Logger, sum Summary) {
 	for _, n := range sum.APICalls {
 		calls += n
 	}
-	err := j.Metrics.Put(nil,
-		emf.Metric{Name: MetricComplianceRatio, Unit: "None", Value: sum.ComplianceRatio},
+	ms := []emf.Metric{
 		emf.Metric{Name: MetricCompleted, Unit: emf.Count, Value: completed},
 		emf.Metric{Name: MetricIncomplete, Unit: emf.Count, Value: incomplete},
 		emf.Metric{Name: MetricDuration, Unit: emf.Milliseconds, Value: float64(sum.DurationMS)},
 		emf.Metric{Name: MetricAPICalls, Unit: emf.Count, Value: float64(calls)},
 		emf.Metric{Name: MetricPublishFailures, Unit: emf.Count, Value: float64(sum.EventsFailed)},
-	)
+	}
+	if sum.Judged > 0 { // a run that judged nothing has no compliance figure
+		ms = append(ms, emf.Metric{Name: MetricComplianceRatio, Unit: "None", Value: sum.ComplianceRatio})
+	}
+	err := j.Metrics.Put(nil, ms...)
 	for _, d := range decisionOrder {
 		if err != nil {
 			break
@@ -250,7 +380,7 @@ func (j *Job) metrics(ctx context.Context, log *slog.Logger, sum Summary) {
 
 // decisionOrder lists every decision, so that a metric reads 0 rather than missing.
 var decisionOrder = []guard.Decision{guard.Compliant, guard.Patched, guard.WouldPatch, guard.Exempt,
-	guard.Skipped, guard.Unfixable, guard.Failed}
+	guard.Skipped, guard.Unfixable, guard.Failed, guard.Tampered}
 
 // accountOf returns the account id of an IAM ARN ("" if s is not one).
 func accountOf(arn string) string {

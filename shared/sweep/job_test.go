@@ -3,6 +3,8 @@ package sweep
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,7 +119,7 @@ func TestJobSavesWhereItStopped(t *testing.T) {
 	bus := &recordingBus{failOn: 1}
 	clock := &stepClock{t: time.Now().Add(time.Hour), step: time.Second}
 	j := &Job{
-		Sweeper:   &Sweeper{Roles: f, Policy: guard.Policy{Mode: guard.ModeAudit}, Now: clock.Now, Margin: 5 * time.Second},
+		Sweeper:   &Sweeper{Roles: f, Policy: guard.Policy{Mode: guard.ModeRequire}, Now: clock.Now, Margin: 5 * time.Second},
 		Positions: store, Publisher: bus,
 	}
 	ctx, cancel := context.WithDeadline(t.Context(), clock.Now().Add(12*time.Second))
@@ -149,5 +151,108 @@ func TestJobStartsOverOnAnUnreadablePosition(t *testing.T) {
 		if err != nil || !sum.Completed || sum.Roles != 3 || sum.Resumed {
 			t.Errorf("store %+v: completed %v roles %d resumed %v err %v", store, sum.Completed, sum.Roles, sum.Resumed, err)
 		}
+	}
+}
+
+// hmacSigner is an in-memory Signer (the function uses KMS; see shared/kmsmac).
+type hmacSigner struct{ key []byte }
+
+func (h hmacSigner) Sign(_ context.Context, msg []byte) ([]byte, error) {
+	m := hmac.New(sha256.New, h.key)
+	m.Write(msg)
+	return m.Sum(nil), nil
+}
+
+func (h hmacSigner) Verify(ctx context.Context, msg, mac []byte) (bool, error) {
+	want, _ := h.Sign(ctx, msg)
+	return hmac.Equal(want, mac), nil
+}
+
+// TestJobRejectsAForgedPosition: a position someone else wrote (unsigned, or signed with
+// another key) cannot make the sweep skip roles: the run judges every role from the first and
+// says it restarted; the position it saves is signed.
+func TestJobRejectsAForgedPosition(t *testing.T) {
+	forgedBody := `{"marker":"10","after":"r29"}`
+	other, _ := hmacSigner{key: []byte("not the sweep's key")}.Sign(t.Context(), []byte(forgedBody))
+	otherSigned, _ := json.Marshal(signedPosition{Position: json.RawMessage(forgedBody), MAC: other})
+	for name, value := range map[string][]byte{
+		"unsigned":           []byte(forgedBody),
+		"signed by another":  otherSigned,
+		"signature stripped": []byte(`{"position":` + forgedBody + `}`),
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFake(10, openRoles(t, 30)...)
+			store := &memStore{value: value}
+			var metrics bytes.Buffer
+			j := &Job{Sweeper: &Sweeper{Roles: f, Policy: guard.Policy{Mode: guard.ModeAudit}}, Positions: store,
+				Publisher: &recordingBus{}, Signer: hmacSigner{key: []byte("k")}, Metrics: emf.New(&metrics, emf.Namespace)}
+			sum, err := j.Run(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Roles != 30 || !sum.Completed || !sum.CompletePass || !sum.Restarted || sum.Resumed || !strings.Contains(sum.RestartReason, "sign") {
+				t.Errorf("roles %d completed %v pass %v restarted %v (%q) resumed %v; want 30 roles judged from the first, restart reported",
+					sum.Roles, sum.Completed, sum.CompletePass, sum.Restarted, sum.RestartReason, sum.Resumed)
+			}
+			if !strings.Contains(metrics.String(), `"`+MetricPositionRejected+`":1`) {
+				t.Errorf("no %s metric:\n%s", MetricPositionRejected, metrics.String())
+			}
+			var saved signedPosition
+			if err := json.Unmarshal(store.value, &saved); err != nil || len(saved.MAC) == 0 {
+				t.Errorf("saved %s; want a signed position", store.value)
+			}
+		})
+	}
+}
+
+// TestJobResumesFromItsOwnSignedPosition: the sweep's own position is honoured.
+func TestJobResumesFromItsOwnSignedPosition(t *testing.T) {
+	signer := hmacSigner{key: []byte("k")}
+	body := []byte(`{"marker":"10","after":"r14"}`)
+	mac, _ := signer.Sign(t.Context(), body)
+	value, _ := json.Marshal(signedPosition{Position: body, MAC: mac})
+	f := newFake(10, openRoles(t, 30)...)
+	j := &Job{Sweeper: &Sweeper{Roles: f, Policy: guard.Policy{Mode: guard.ModeAudit}}, Positions: &memStore{value: value},
+		Publisher: &recordingBus{}, Signer: signer}
+	sum, err := j.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sum.Resumed || sum.Restarted || sum.Roles != 15 || !sum.Completed || sum.CompletePass {
+		t.Errorf("resumed %v restarted %v roles %d completed %v pass %v; want a resumed run over the last 15 roles, not a complete pass",
+			sum.Resumed, sum.Restarted, sum.Roles, sum.Completed, sum.CompletePass)
+	}
+}
+
+type fakeLock struct {
+	held     bool
+	acquired int
+	released int
+}
+
+func (l *fakeLock) Acquire(context.Context, string, time.Duration) (bool, error) {
+	if l.held {
+		return false, nil
+	}
+	l.acquired++
+	return true, nil
+}
+
+func (l *fakeLock) Release(context.Context, string) error { l.released++; return nil }
+
+func TestJobHoldsTheLock(t *testing.T) {
+	f := newFake(10, openRoles(t, 3)...)
+	lock := &fakeLock{}
+	bus := &recordingBus{}
+	j := &Job{Sweeper: &Sweeper{Roles: f, Policy: guard.Policy{Mode: guard.ModeAudit}}, Positions: &memStore{}, Publisher: bus, Lock: lock}
+	if sum, err := j.Run(t.Context()); err != nil || sum.Roles != 3 || lock.acquired != 1 || lock.released != 1 {
+		t.Errorf("roles %d err %v, lock acquired %d released %d; want 3, nil, 1, 1", sum.Roles, err, lock.acquired, lock.released)
+	}
+	lock.held = true
+	calls := len(bus.calls)
+	sum, err := j.Run(t.Context())
+	if err != nil || sum.StopReason != "locked" || sum.Roles != 0 || len(bus.calls) != calls || f.calls["ListRoles"] != 1 {
+		t.Errorf("with the lock held: stop %q roles %d err %v, %d publishes, %d ListRoles; want locked, nothing done",
+			sum.StopReason, sum.Roles, err, len(bus.calls)-calls, f.calls["ListRoles"])
 	}
 }

@@ -1,7 +1,15 @@
 // Package sweep reconciles every IAM role of an account with the guard's policy: it streams
 // ListRoles pages, decides each role with guard.Policy.Decide (the code the Enforce function
-// uses, so an event and a sweep never judge a role differently), reads tags only for roles whose
-// verdict tags can change, and writes fixed trust policies with bounded concurrency.
+// uses, so an event and a sweep never judge a role differently), and, for a role whose verdict
+// its tags could change or that needs a write, re-reads it with GetRole (document and tags)
+// and decides again on what GetRole returned before writing, with bounded concurrency.
+//
+// Stale writes: a ListRoles page may be minutes old by the time a role's turn comes; an owner's
+// change in between (say, an account removed) must not be overwritten with a fix computed from
+// the old document. So the write is always computed from the GetRole document, read just before
+// it: 2 calls per non-compliant role (GetRole, UpdateAssumeRolePolicy). IAM has no conditional
+// write, so a change in the milliseconds between the two calls is still possible; its own
+// UpdateAssumeRolePolicy event then makes the enforce function judge the role again.
 //
 // A sweep keeps at most one ListRoles page (1,000 roles) in memory. It stops cleanly before its
 // context's deadline (minus Sweeper.Margin) and returns the Position to resume from.
@@ -11,7 +19,6 @@ package sweep
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -26,7 +33,8 @@ type Roles interface {
 	// ListPage returns one ListRoles page (trust policies URL-decoded, Tags nil) and the marker
 	// of the next page ("" after the last page).
 	ListPage(ctx context.Context, marker string) (roles []iamrole.Role, next string, err error)
-	Tags(ctx context.Context, name string) (map[string]string, error)
+	// Get reads the live role with its tags (GetRole).
+	Get(ctx context.Context, name string) (iamrole.Role, error)
 	UpdateTrustPolicy(ctx context.Context, name string, policy []byte) error
 }
 
@@ -43,7 +51,7 @@ type Sweeper struct {
 	// DryRun turns every write into a would-patch verdict (sidguard scan without --fix).
 	// Policy.Mode audit never writes either way.
 	DryRun bool
-	// Concurrency bounds the ListRoleTags and UpdateAssumeRolePolicy calls in flight.
+	// Concurrency bounds the GetRole and UpdateAssumeRolePolicy calls in flight.
 	Concurrency int
 	// Margin: the sweep starts no new page and no new role I/O once less than Margin remains
 	// before the context's deadline. Without a deadline the sweep runs to the end.
@@ -81,11 +89,19 @@ type Summary struct {
 	Account string `json:"account"`
 	// Completed is true when the run reached the last role; false when it stopped early (deadline
 	// or error) and Next says where the next run continues.
-	Completed bool                   `json:"completed"`
-	Counts    map[guard.Decision]int `json:"counts"`
-	Roles     int                    `json:"roles"`
-	// ComplianceRatio is the share of judged roles (all but exempt and skipped) that comply at the
-	// end of the run: compliant plus patched, over judged. 1 when nothing was judged.
+	Completed bool `json:"completed"`
+	// CompletePass is true only when this run started at the first role and judged every role
+	// ListRoles listed: the one claim that covers the whole account.
+	CompletePass bool                   `json:"completePass"`
+	Counts       map[guard.Decision]int `json:"counts"`
+	// Exemptions counts the exempt roles by kind of exemption (guard.Verdict.ExemptBy).
+	Exemptions map[string]int `json:"exemptions"`
+	Roles      int            `json:"roles"`
+	// Judged counts the roles judged (all but exempt and skipped).
+	Judged int `json:"judged"`
+	// ComplianceRatio is the share of judged roles that comply at the end of the run: compliant
+	// plus patched, over judged. 0 when nothing was judged (never 100% for a run that judged
+	// nothing: read it with Judged).
 	ComplianceRatio float64    `json:"complianceRatio"`
 	Mode            guard.Mode `json:"mode"`
 	DryRun          bool       `json:"dryRun,omitempty"`
@@ -143,19 +159,23 @@ func (s *Sweeper) Run(ctx context.Context, from Position, emit func(Result)) (Su
 		mode = guard.ModeRequire
 	}
 	sum := Summary{
-		Counts:  map[guard.Decision]int{},
-		Mode:    mode,
-		DryRun:  s.DryRun,
-		Started: start,
-		From:    from,
-		Resumed: !from.IsStart(),
+		Counts:     map[guard.Decision]int{},
+		Exemptions: map[string]int{},
+		Mode:       mode,
+		DryRun:     s.DryRun,
+		Started:    start,
+		From:       from,
+		Resumed:    !from.IsStart(),
 	}
 	if from.Since.IsZero() {
 		from.Since = start.Round(0) // no monotonic reading: it is saved and compared
 	}
 	finish := func() Summary {
 		sum.DurationMS = now().Sub(start).Milliseconds()
-		sum.ComplianceRatio = ratio(sum.Counts)
+		sum.Judged, sum.ComplianceRatio = ratio(sum.Counts)
+		// A run that resumed judged only the roles after its position: it completes the pass that
+		// earlier runs began, and only a run from the first role covers every role itself.
+		sum.CompletePass = sum.Completed && (!sum.Resumed || sum.Restarted)
 		return sum
 	}
 
@@ -226,7 +246,7 @@ func (s *Sweeper) page(ctx context.Context, roles []iamrole.Role, after string, 
 	for i := first; i < len(roles); i++ {
 		r := roles[i]
 		v := s.Policy.Decide(r)
-		if !v.TagsMatter && !s.needsWrite(v) {
+		if !v.TagsMatter && !v.NeedsWrite() {
 			results[i] = s.result(r, v)
 			continue
 		}
@@ -251,69 +271,60 @@ func (s *Sweeper) page(ctx context.Context, roles []iamrole.Role, after string, 
 	return end == len(roles), last
 }
 
-func (s *Sweeper) needsWrite(v guard.Verdict) bool { return v.Decision == guard.Patched }
-
 // result turns a verdict that needs no (more) I/O into a Result, honouring DryRun.
 func (s *Sweeper) result(r iamrole.Role, v guard.Verdict) Result {
-	if s.DryRun && v.Decision == guard.Patched {
-		v.Decision = guard.WouldPatch
-		v.Reason = fmt.Sprintf("dry run: trust policy would be patched to %s a source identity", v.Mode)
+	if s.DryRun && v.NeedsWrite() {
+		if v.Decision == guard.Tampered {
+			v.Reason, v.After = "dry run: the guard's own role has a trust policy other than the stack's (not restored)", nil
+		} else {
+			v.Decision = guard.WouldPatch
+			v.Reason = fmt.Sprintf("dry run: trust policy would be patched to %s a source identity", v.Mode)
+		}
 	}
 	return Result{Role: r, Verdict: v}
 }
 
-// resolve reads the tags when they matter, decides again and writes when the verdict says so.
-func (s *Sweeper) resolve(ctx context.Context, r iamrole.Role, v guard.Verdict) Result {
-	if v.TagsMatter {
-		tags, err := s.Roles.Tags(ctx, r.Name)
-		if err != nil {
-			return ioFailure(r, v, err)
-		}
-		if tags == nil {
-			tags = map[string]string{}
-		}
-		r.Tags = tags
-		v = s.Policy.Decide(r)
+// resolve re-reads the role (GetRole: its current document and tags), decides again on what it
+// read, and writes when that verdict says so. A role whose document changed since the listing is
+// judged on its new document, never on the listed one.
+func (s *Sweeper) resolve(ctx context.Context, listed iamrole.Role, v guard.Verdict) Result {
+	r, err := s.Roles.Get(ctx, listed.Name)
+	if err != nil {
+		return Result{Role: listed, Verdict: guard.AfterIOError(v, guard.OpRead, err), Err: err}
 	}
-	if !s.needsWrite(v) || s.DryRun {
+	if r.Tags == nil {
+		r.Tags = map[string]string{}
+	}
+	if r.Path == "" {
+		r.Path = listed.Path
+	}
+	v = s.Policy.Decide(r)
+	if !v.NeedsWrite() || s.DryRun {
 		return s.result(r, v)
 	}
 	if err := s.Roles.UpdateTrustPolicy(ctx, r.Name, v.After); err != nil {
-		return ioFailure(r, v, err)
+		return Result{Role: r, Verdict: guard.AfterIOError(v, guard.OpWrite, err), Err: err}
 	}
 	return Result{Role: r, Verdict: v}
-}
-
-// ioFailure classifies an IAM error met while handling a role.
-func ioFailure(r iamrole.Role, v guard.Verdict, err error) Result {
-	v.After = nil
-	switch {
-	case errors.Is(err, iamrole.ErrNotFound):
-		v.Decision, v.Reason = guard.Skipped, "role deleted during the sweep"
-	case errors.Is(err, iamrole.ErrUnmodifiable):
-		v.Decision, v.Reason = guard.Unfixable, "IAM refuses to modify this role: "+err.Error()
-	case errors.Is(err, iamrole.ErrMalformedPolicy), errors.Is(err, iamrole.ErrLimitExceeded):
-		v.Decision, v.Reason = guard.Unfixable, "IAM rejected the fixed trust policy: "+err.Error()
-	default:
-		v.Decision, v.Reason = guard.Failed, err.Error()
-	}
-	return Result{Role: r, Verdict: v, Err: err}
 }
 
 func record(sum *Summary, r Result) {
 	sum.Roles++
 	sum.Counts[r.Verdict.Decision]++
+	if r.Verdict.Decision == guard.Exempt {
+		sum.Exemptions[r.Verdict.ExemptBy]++
+	}
 }
 
-func ratio(c map[guard.Decision]int) float64 {
-	judged := 0
+// ratio returns how many roles were judged and the share of them that comply (0 when none).
+func ratio(c map[guard.Decision]int) (judged int, compliance float64) {
 	for d, n := range c {
 		if d != guard.Exempt && d != guard.Skipped {
 			judged += n
 		}
 	}
 	if judged == 0 {
-		return 1
+		return 0, 0
 	}
-	return float64(c[guard.Compliant]+c[guard.Patched]) / float64(judged)
+	return judged, float64(c[guard.Compliant]+c[guard.Patched]) / float64(judged)
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,7 +23,8 @@ type fakeRoles struct {
 	pageSize  int
 	roles     []iamrole.Role
 	tags      map[string]map[string]string
-	tagErr    map[string]error
+	getErr    map[string]error
+	changed   map[string][]byte // the role's document as GetRole returns it, when it changed after ListRoles
 	updateErr map[string]error
 	listErr   map[string]error // by marker
 
@@ -33,7 +35,7 @@ type fakeRoles struct {
 
 func newFake(pageSize int, roles ...iamrole.Role) *fakeRoles {
 	f := &fakeRoles{pageSize: pageSize, tags: map[string]map[string]string{},
-		tagErr: map[string]error{}, updateErr: map[string]error{}, listErr: map[string]error{},
+		getErr: map[string]error{}, changed: map[string][]byte{}, updateErr: map[string]error{}, listErr: map[string]error{},
 		calls: map[string]int{}, updated: map[string][]byte{}}
 	for _, r := range roles {
 		if r.Tags != nil {
@@ -72,12 +74,28 @@ func (f *fakeRoles) ListPage(_ context.Context, marker string) ([]iamrole.Role, 
 	return append([]iamrole.Role(nil), f.roles[start:end]...), next, nil
 }
 
-func (f *fakeRoles) Tags(_ context.Context, name string) (map[string]string, error) {
-	f.count("ListRoleTags")
-	if err := f.tagErr[name]; err != nil {
-		return nil, err
+func (f *fakeRoles) Get(_ context.Context, name string) (iamrole.Role, error) {
+	f.count("GetRole")
+	if err := f.getErr[name]; err != nil {
+		return iamrole.Role{}, err
 	}
-	return map[string]string(f.tags[name]), nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range f.roles {
+		if r.Name == name {
+			if doc, ok := f.updated[name]; ok {
+				r.TrustPolicy = doc
+			} else if doc, ok := f.changed[name]; ok {
+				r.TrustPolicy = doc
+			}
+			r.Tags = map[string]string{}
+			for k, v := range f.tags[name] {
+				r.Tags[k] = v
+			}
+			return r, nil
+		}
+	}
+	return iamrole.Role{}, fmt.Errorf("get role %q: %w", name, iamrole.ErrNotFound)
 }
 
 func (f *fakeRoles) UpdateTrustPolicy(_ context.Context, name string, policy []byte) error {
@@ -151,54 +169,69 @@ func TestRunDecisionsAndCalls(t *testing.T) {
 	tests := []struct {
 		name       string
 		mode       guard.Mode
+		trustTags  bool
 		dryRun     bool
 		want       map[string]guard.Decision
 		wantCalls  map[string]int
 		wantWrites []string
 	}{
 		{
-			name: "require",
-			mode: guard.ModeRequire,
+			name: "require, tags protected",
+			mode: guard.ModeRequire, trustTags: true,
 			want: map[string]guard.Decision{
 				"compliant": guard.Compliant, "open": guard.Patched, "exempt-by-tag": guard.Exempt,
 				"mode-allow-by-tag": guard.Patched, "service": guard.Compliant,
-				"AWSServiceRoleForSupport": guard.Exempt, "AWSReservedSSO_Admin_0123456789abcdef": guard.Exempt,
+				"AWSServiceRoleForSupport": guard.Patched, "AWSReservedSSO_Admin_0123456789abcdef": guard.Patched,
 				"exempt-by-pattern": guard.Exempt, "wildcard": guard.Unfixable,
 			},
-			// Tags only for the four non-compliant roles no built-in rule exempts; no call at all
-			// for compliant roles.
-			wantCalls:  map[string]int{"ListRoles": 2, "ListRoleTags": 4, "UpdateAssumeRolePolicy": 2},
-			wantWrites: []string{"mode-allow-by-tag", "open"},
+			// GetRole (document and tags) for the six non-compliant roles no pattern exempts, then
+			// one write each for the fixable ones: 2 calls per patched role; nothing for the
+			// compliant ones.
+			wantCalls:  map[string]int{"ListRoles": 2, "GetRole": 6, "UpdateAssumeRolePolicy": 4},
+			wantWrites: []string{"AWSReservedSSO_Admin_0123456789abcdef", "AWSServiceRoleForSupport", "mode-allow-by-tag", "open"},
 		},
 		{
-			name: "audit never writes unless a role's mode tag says so",
-			mode: guard.ModeAudit,
+			name: "require, tags not protected: the exempt tag exempts nothing",
+			mode: guard.ModeRequire,
 			want: map[string]guard.Decision{
-				"compliant": guard.Compliant, "open": guard.WouldPatch, "exempt-by-tag": guard.Exempt,
+				"compliant": guard.Compliant, "open": guard.Patched, "exempt-by-tag": guard.Patched,
 				"mode-allow-by-tag": guard.Patched, "service": guard.Compliant,
-				"AWSServiceRoleForSupport": guard.Exempt, "AWSReservedSSO_Admin_0123456789abcdef": guard.Exempt,
+				"AWSServiceRoleForSupport": guard.Patched, "AWSReservedSSO_Admin_0123456789abcdef": guard.Patched,
 				"exempt-by-pattern": guard.Exempt, "wildcard": guard.Unfixable,
 			},
-			wantCalls:  map[string]int{"ListRoles": 2, "ListRoleTags": 4, "UpdateAssumeRolePolicy": 1},
-			wantWrites: []string{"mode-allow-by-tag"},
+			// The unfixable role needs no tags and no write: no call beyond ListRoles.
+			wantCalls: map[string]int{"ListRoles": 2, "GetRole": 5, "UpdateAssumeRolePolicy": 5},
+			wantWrites: []string{"AWSReservedSSO_Admin_0123456789abcdef", "AWSServiceRoleForSupport", "exempt-by-tag",
+				"mode-allow-by-tag", "open"},
+		},
+		{
+			name: "audit writes nothing, whatever a role's mode tag says",
+			mode: guard.ModeAudit, trustTags: true,
+			want: map[string]guard.Decision{
+				"compliant": guard.Compliant, "open": guard.WouldPatch, "exempt-by-tag": guard.Exempt,
+				"mode-allow-by-tag": guard.WouldPatch, "service": guard.Compliant,
+				"AWSServiceRoleForSupport": guard.WouldPatch, "AWSReservedSSO_Admin_0123456789abcdef": guard.WouldPatch,
+				"exempt-by-pattern": guard.Exempt, "wildcard": guard.Unfixable,
+			},
+			wantCalls: map[string]int{"ListRoles": 2, "GetRole": 6},
 		},
 		{
 			name:   "dry run (scan without --fix) writes nothing",
 			mode:   guard.ModeRequire,
-			dryRun: true,
+			dryRun: true, trustTags: true,
 			want: map[string]guard.Decision{
 				"compliant": guard.Compliant, "open": guard.WouldPatch, "exempt-by-tag": guard.Exempt,
 				"mode-allow-by-tag": guard.WouldPatch, "service": guard.Compliant,
-				"AWSServiceRoleForSupport": guard.Exempt, "AWSReservedSSO_Admin_0123456789abcdef": guard.Exempt,
+				"AWSServiceRoleForSupport": guard.WouldPatch, "AWSReservedSSO_Admin_0123456789abcdef": guard.WouldPatch,
 				"exempt-by-pattern": guard.Exempt, "wildcard": guard.Unfixable,
 			},
-			wantCalls: map[string]int{"ListRoles": 2, "ListRoleTags": 4},
+			wantCalls: map[string]int{"ListRoles": 2, "GetRole": 6},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(5, kinds(t)...)
-			s := &Sweeper{Roles: f, DryRun: tt.dryRun, Policy: guard.Policy{Mode: tt.mode, ExemptRolePatterns: []string{"/legacy/*"}}}
+			s := &Sweeper{Roles: f, DryRun: tt.dryRun, Policy: guard.Policy{Mode: tt.mode, TrustTags: tt.trustTags, ExemptRolePatterns: []string{"/legacy/*"}}}
 			sum, got, err := run(t, s, Position{})
 			if err != nil {
 				t.Fatalf("Run: %v", err)
@@ -221,9 +254,9 @@ func TestRunDecisionsAndCalls(t *testing.T) {
 					t.Errorf("role %s: wrote the unchanged policy", name)
 				}
 			}
-			if !sum.Completed || sum.Roles != len(tt.want) || sum.Pages != 2 || sum.Next != nil {
-				t.Errorf("summary = completed %v, roles %d, pages %d, next %v; want true, %d, 2, nil",
-					sum.Completed, sum.Roles, sum.Pages, sum.Next, len(tt.want))
+			if !sum.Completed || !sum.CompletePass || sum.Roles != len(tt.want) || sum.Pages != 2 || sum.Next != nil {
+				t.Errorf("summary = completed %v, complete pass %v, roles %d, pages %d, next %v; want true, true, %d, 2, nil",
+					sum.Completed, sum.CompletePass, sum.Roles, sum.Pages, sum.Next, len(tt.want))
 			}
 			wantCounts := map[guard.Decision]int{}
 			for _, d := range tt.want {
@@ -231,6 +264,13 @@ func TestRunDecisionsAndCalls(t *testing.T) {
 			}
 			if diff := cmp.Diff(wantCounts, sum.Counts); diff != "" {
 				t.Errorf("summary counts (-want +got):\n%s", diff)
+			}
+			wantExempt := map[string]int{"pattern:/legacy/*": 1}
+			if tt.trustTags {
+				wantExempt["tag"] = 1
+			}
+			if diff := cmp.Diff(wantExempt, sum.Exemptions); diff != "" {
+				t.Errorf("summary exemptions by reason (-want +got):\n%s", diff)
 			}
 			var names []string
 			for _, r := range got {
@@ -244,6 +284,52 @@ func TestRunDecisionsAndCalls(t *testing.T) {
 				t.Errorf("emit order is not ListRoles order (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestRunWritesOnlyWhatItRead: an owner changes a role between ListRoles and the sweep's turn
+// (removing an account it trusted). The sweep judges and fixes the document GetRole returns,
+// so the removed account is not trusted again; 2 calls for the role.
+func TestRunWritesOnlyWhatItRead(t *testing.T) {
+	listed := []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444455556666:root","arn:aws:iam::777788889999:root"]},"Action":"sts:AssumeRole"}]}`)
+	now := []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"sts:AssumeRole"}]}`)
+	f := newFake(10, role("app", "/", listed, nil))
+	f.changed["app"] = now
+	s := &Sweeper{Roles: f, Policy: guard.Policy{Mode: guard.ModeRequire}}
+	_, got, err := run(t, s, Position{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Verdict.Decision != guard.Patched {
+		t.Fatalf("results = %+v; want one patched", got)
+	}
+	written := string(f.updated["app"])
+	if strings.Contains(written, "777788889999") {
+		t.Errorf("the sweep trusted the removed account again: %s", written)
+	}
+	if !strings.Contains(written, "444455556666") || string(got[0].Verdict.Before) != string(now) {
+		t.Errorf("wrote %s from %s; want the fix of the current document %s", written, got[0].Verdict.Before, now)
+	}
+	if diff := cmp.Diff(map[string]int{"ListRoles": 1, "GetRole": 1, "UpdateAssumeRolePolicy": 1}, f.calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
+
+// TestRunNothingJudged: a run that judged nothing never reports compliance 100%.
+func TestRunNothingJudged(t *testing.T) {
+	f := newFake(10, role("legacy-a", "/", readPolicy(t, "account-root.json"), nil))
+	s := &Sweeper{Roles: f, Policy: guard.Policy{Mode: guard.ModeRequire, ExemptRolePatterns: []string{"legacy-*"}}}
+	sum, _, err := run(t, s, Position{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Judged != 0 || sum.ComplianceRatio == 1 {
+		t.Errorf("judged %d, compliance %v; want 0 judged and no 100%%", sum.Judged, sum.ComplianceRatio)
+	}
+	empty := newFake(10)
+	sum, _, _ = run(t, &Sweeper{Roles: empty}, Position{})
+	if sum.ComplianceRatio == 1 || sum.Judged != 0 {
+		t.Errorf("empty account: judged %d, compliance %v; want no 100%%", sum.Judged, sum.ComplianceRatio)
 	}
 }
 
@@ -262,16 +348,17 @@ var sortStrings = cmp.Transformer("sort", func(in []string) []string {
 func TestComplianceRatio(t *testing.T) {
 	tests := []struct {
 		counts map[guard.Decision]int
+		judged int
 		want   float64
 	}{
-		{map[guard.Decision]int{}, 1},
-		{map[guard.Decision]int{guard.Exempt: 3, guard.Skipped: 1}, 1},
-		{map[guard.Decision]int{guard.Compliant: 3, guard.WouldPatch: 1}, 0.75},
-		{map[guard.Decision]int{guard.Compliant: 1, guard.Patched: 1, guard.Unfixable: 2, guard.Exempt: 5}, 0.5},
+		{map[guard.Decision]int{}, 0, 0},
+		{map[guard.Decision]int{guard.Exempt: 3, guard.Skipped: 1}, 0, 0},
+		{map[guard.Decision]int{guard.Compliant: 3, guard.WouldPatch: 1}, 4, 0.75},
+		{map[guard.Decision]int{guard.Compliant: 1, guard.Patched: 1, guard.Unfixable: 2, guard.Exempt: 5}, 4, 0.5},
 	}
 	for _, tt := range tests {
-		if got := ratio(tt.counts); got != tt.want {
-			t.Errorf("ratio(%v) = %v; want %v", tt.counts, got, tt.want)
+		if judged, got := ratio(tt.counts); got != tt.want || judged != tt.judged {
+			t.Errorf("ratio(%v) = %d, %v; want %d, %v", tt.counts, judged, got, tt.judged, tt.want)
 		}
 	}
 }
@@ -398,14 +485,14 @@ func TestRunClassifiesIAMErrors(t *testing.T) {
 	f := newFake(10,
 		role("deleted", "/", open, nil), role("protected", "/", open, nil), role("too-big", "/", open, nil),
 		role("refused", "/", open, nil), role("denied", "/", open, nil), role("throttled", "/", open, nil),
-		role("tags-denied", "/", open, nil))
+		role("get-denied", "/", open, nil))
 	f.updateErr["deleted"] = wrap(iamrole.ErrNotFound)
 	f.updateErr["protected"] = wrap(iamrole.ErrUnmodifiable)
 	f.updateErr["too-big"] = wrap(iamrole.ErrLimitExceeded)
 	f.updateErr["refused"] = wrap(iamrole.ErrMalformedPolicy)
 	f.updateErr["denied"] = wrap(iamrole.ErrAccessDenied)
 	f.updateErr["throttled"] = wrap(iamrole.ErrThrottled)
-	f.tagErr["tags-denied"] = wrap(iamrole.ErrAccessDenied)
+	f.getErr["get-denied"] = fmt.Errorf("get role: %w", iamrole.ErrAccessDenied)
 	s := &Sweeper{Roles: f, Policy: guard.Policy{Mode: guard.ModeRequire}}
 	sum, got, err := run(t, s, Position{})
 	if err != nil {
@@ -413,14 +500,16 @@ func TestRunClassifiesIAMErrors(t *testing.T) {
 	}
 	want := map[string]guard.Decision{
 		"deleted": guard.Skipped, "protected": guard.Unfixable, "too-big": guard.Unfixable,
-		"refused": guard.Unfixable, "denied": guard.Failed, "throttled": guard.Failed, "tags-denied": guard.Failed,
+		"refused": guard.Unfixable, "denied": guard.Failed, "throttled": guard.Failed, "get-denied": guard.Failed,
 	}
 	if diff := cmp.Diff(want, decisions(got)); diff != "" {
 		t.Errorf("decisions (-want +got):\n%s", diff)
 	}
 	for _, r := range got {
-		if r.Err == nil || r.Verdict.After != nil {
-			t.Errorf("role %s: Err = %v, After set %v; want the IAM error and no After", r.Role.Name, r.Err, r.Verdict.After != nil)
+		// An unfixable decision keeps the refused policy (the event shows what IAM refused);
+		// every other failure has none.
+		if r.Err == nil || (r.Verdict.After != nil) != (r.Verdict.Decision == guard.Unfixable) {
+			t.Errorf("role %s: Err = %v, After set %v; want the IAM error, After only when unfixable", r.Role.Name, r.Err, r.Verdict.After != nil)
 		}
 	}
 	if !sum.Completed {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/source-identity-guard/source-identity-guard/shared/guard"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
 	"github.com/source-identity-guard/source-identity-guard/shared/trustpolicy"
 )
 
@@ -34,10 +35,12 @@ func TestSampleEvents(t *testing.T) {
 	want := map[string]expect{
 		"create-role-aws-principal.json":     {guard.Patched, readWriteRep},
 		"create-role-by-root.json":           {guard.Patched, readWriteRep},
-		"create-role-identity-center.json":   {guard.Exempt, readOnly},
+		"create-role-identity-center.json":   {guard.Compliant, readOnly}, // judged: it trusts only its SAML provider
 		"create-role-mixed-principals.json":  {guard.Patched, readWriteRep},
 		"create-role-service-principal.json": {guard.Compliant, readOnly},
 		"update-assume-role-policy.json":     {guard.Patched, readWriteRep},
+		"tag-role.json":                      {guard.Patched, readWriteRep},  // re-judged; tags not protected
+		"guard-role-retrusted.json":          {guard.Tampered, readWriteRep}, // restored and published
 		"failed-call.json":                   {guard.Skipped, noCalls},
 		"guard-self-update.json":             {guard.Skipped, noCalls},
 		"unrelated-iam-event.json":           {guard.Skipped, noCalls},
@@ -52,8 +55,13 @@ func TestSampleEvents(t *testing.T) {
 			h := newHarness(t)
 			event := sample(t, name)
 			c, err := call(t, event)
-			if err == nil && c.RoleName != "" && c.Policy != nil {
-				h.createRole(t, c.RoleName, c.RolePath, c.Policy, nil)
+			if err == nil && c.RoleName != "" && !c.Failed() {
+				policy := c.Policy
+				if policy == nil { // TagRole carries no policy: a role that trusts another account
+					policy = []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"sts:AssumeRole"}]}`)
+				}
+				h.createRole(t, c.RoleName, c.RolePath, policy, nil)
+				c.Policy = policy
 			}
 			out, calls := h.invoke(t, event)
 			exp, known := want[name]
@@ -70,7 +78,7 @@ func TestSampleEvents(t *testing.T) {
 				t.Errorf("AWS calls for a %s event (-want +got):\n%s", out.Decision, diff)
 			}
 			decisions := h.decisions(t)
-			if !out.Decision.Publishes() {
+			if !out.Decision.PublishesFromEvent() {
 				if len(decisions) != 0 {
 					t.Errorf("a %s decision published %d events; want none", out.Decision, len(decisions))
 				}
@@ -78,6 +86,17 @@ func TestSampleEvents(t *testing.T) {
 			}
 			if len(decisions) != 1 {
 				t.Fatalf("decision events on the bus: %d; want 1", len(decisions))
+			}
+			if out.Decision == guard.Tampered {
+				// Bypass 4: the guard's own role was re-trusted; the event says so and the role
+				// holds the stack's trust policy again.
+				if got := h.trustPolicy(t, c.RoleName); !jsonEqual(t, got, guard.OwnTrustPolicy(motoserver.AccountID)) {
+					t.Errorf("tampered role not restored: %s", got)
+				}
+				if decisions[0].Decision != guard.Tampered {
+					t.Errorf("decision event = %s; want tampered", decisions[0].Decision)
+				}
+				return
 			}
 			if out.Decision != guard.Patched {
 				return
@@ -115,8 +134,10 @@ func TestSampleEvents(t *testing.T) {
 
 func minimumCalls(d guard.Decision) map[string]int {
 	switch d {
-	case guard.Compliant, guard.Exempt:
+	case guard.Compliant:
 		return readOnly
+	case guard.Exempt:
+		return readReport
 	case guard.Patched:
 		return readWriteRep
 	case guard.WouldPatch, guard.Unfixable:
@@ -219,35 +240,62 @@ func TestModes(t *testing.T) {
 	}
 }
 
-// Per-role tags: exempt (with a reason) and a mode override.
+// Per-role tags (bypass 3): honoured only when the stack says they are protected
+// (TRUST_ROLE_TAGS=true); then an exempt tag exempts (published, modeSource "tag") and a mode
+// tag may lower the mode. Unprotected (the default), the same tags change nothing and the
+// decision says they were ignored.
 func TestRoleTags(t *testing.T) {
-	h := newHarness(t)
 	event := sample(t, "create-role-aws-principal.json")
 	c, err := call(t, event)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Run("protected", func(t *testing.T) {
+		h := newHarness(t, "TRUST_ROLE_TAGS=true")
+		h.createRole(t, "vendor-access", "", c.Policy, map[string]string{guard.TagExempt: "vendor cannot pass a source identity yet"})
+		out, calls := h.invoke(t, withRoleName(t, event, "vendor-access"))
+		if out.Decision != guard.Exempt || out.ModeSource != "tag" {
+			t.Errorf("exempt-tagged role: decision = %s (%s), modeSource %q; want exempt from the tag", out.Decision, out.Reason, out.ModeSource)
+		}
+		if diff := cmp.Diff(readReport, calls); diff != "" {
+			t.Errorf("exempt-tagged role: AWS calls (-want +got):\n%s", diff)
+		}
+		if got := h.trustPolicy(t, "vendor-access"); !jsonEqual(t, got, c.Policy) {
+			t.Errorf("exempt-tagged role was changed: %s", got)
+		}
+		if ds := h.decisions(t); len(ds) != 1 || ds[0].Decision != guard.Exempt || ds[0].ModeSource != "tag" || ds[0].ExemptBy != "tag" {
+			t.Errorf("decision events = %+v; want one exempt event with modeSource tag", ds)
+		}
 
-	h.createRole(t, "vendor-access", "", c.Policy, map[string]string{guard.TagExempt: "vendor cannot pass a source identity yet"})
-	out, calls := h.invoke(t, withRoleName(t, event, "vendor-access"))
-	if out.Decision != guard.Exempt {
-		t.Errorf("exempt-tagged role: decision = %s (%s); want exempt", out.Decision, out.Reason)
-	}
-	if diff := cmp.Diff(readOnly, calls); diff != "" {
-		t.Errorf("exempt-tagged role: AWS calls (-want +got):\n%s", diff)
-	}
-	if got := h.trustPolicy(t, "vendor-access"); !jsonEqual(t, got, c.Policy) {
-		t.Errorf("exempt-tagged role was changed: %s", got)
-	}
-
-	h.createRole(t, "audit-only", "", c.Policy, map[string]string{guard.TagMode: "audit"})
-	out, _ = h.invoke(t, withRoleName(t, event, "audit-only"))
-	if out.Decision != guard.WouldPatch {
-		t.Errorf("role tagged mode=audit under MODE=require: decision = %s (%s); want would-patch", out.Decision, out.Reason)
-	}
-	if got := h.trustPolicy(t, "audit-only"); !jsonEqual(t, got, c.Policy) {
-		t.Errorf("role tagged mode=audit was changed: %s", got)
-	}
+		h.createRole(t, "audit-only", "", c.Policy, map[string]string{guard.TagMode: "audit"})
+		out, _ = h.invoke(t, withRoleName(t, event, "audit-only"))
+		if out.Decision != guard.WouldPatch || out.ModeSource != "tag" {
+			t.Errorf("role tagged mode=audit under MODE=require: decision = %s (%s), modeSource %q; want would-patch from the tag", out.Decision, out.Reason, out.ModeSource)
+		}
+		if got := h.trustPolicy(t, "audit-only"); !jsonEqual(t, got, c.Policy) {
+			t.Errorf("role tagged mode=audit was changed: %s", got)
+		}
+	})
+	t.Run("not protected", func(t *testing.T) {
+		h := newHarness(t)
+		h.createRole(t, "self-exempted", "", c.Policy, map[string]string{guard.TagExempt: "I said so"})
+		out, _ := h.invoke(t, withRoleName(t, event, "self-exempted"))
+		if out.Decision != guard.Patched || !strings.Contains(out.Reason, "ignored") || out.ModeSource != "" {
+			t.Errorf("self-exempted role: decision = %s (%s), modeSource %q; want patched, the tag named as ignored", out.Decision, out.Reason, out.ModeSource)
+		}
+		checkCompliant(t, h.trustPolicy(t, "self-exempted"), requireRules)
+	})
+	t.Run("audit writes nothing whatever a tag says", func(t *testing.T) {
+		h := newHarness(t, "TRUST_ROLE_TAGS=true", "MODE=audit")
+		h.createRole(t, "tag-raises", "", c.Policy, map[string]string{guard.TagMode: "allow"})
+		out, calls := h.invoke(t, withRoleName(t, event, "tag-raises"))
+		if out.Decision != guard.WouldPatch || calls["iam.UpdateAssumeRolePolicy"] != 0 {
+			t.Errorf("MODE=audit, tag mode=allow: decision = %s (%s), calls %v; want would-patch and no write", out.Decision, out.Reason, calls)
+		}
+		if got := h.trustPolicy(t, "tag-raises"); !jsonEqual(t, got, c.Policy) {
+			t.Errorf("audit wrote a role because of its tag: %s", got)
+		}
+	})
 }
 
 // A role deleted before the function reads it is skipped, not retried forever.

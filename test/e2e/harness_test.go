@@ -12,15 +12,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/source-identity-guard/source-identity-guard/shared/cloudtrail"
 	"github.com/source-identity-guard/source-identity-guard/shared/guard"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/busqueue"
 	"github.com/source-identity-guard/source-identity-guard/shared/harness/callcount"
 	"github.com/source-identity-guard/source-identity-guard/shared/harness/lambdaemu"
 	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
@@ -77,8 +74,7 @@ type harness struct {
 	calls  *callcount.Proxy
 	emu    *lambdaemu.Emulator
 	iam    *iam.Client
-	sqs    *sqs.Client
-	queue  string
+	queue  *busqueue.Queue
 	roles  map[string]bool
 	ctx    context.Context
 	testID string
@@ -96,14 +92,15 @@ func newHarness(t *testing.T, env ...string) *harness {
 	cfg := moto.AWSConfig()
 	h := &harness{
 		moto: moto, calls: calls, ctx: context.Background(),
-		iam: iam.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg), roles: map[string]bool{},
+		iam: iam.NewFromConfig(cfg), roles: map[string]bool{},
 	}
-	h.captureDecisions(t, eventbridge.NewFromConfig(cfg))
+	h.captureDecisions(t, cfg)
 
 	settings := append(moto.Env(),
 		"AWS_ENDPOINT_URL="+calls.URL, // later entries win
 		"MODE=require",
 		"GUARD_ROLE_ARNS="+guardRoleARN,
+		"GUARD_FUNCTION_NAMES=source-identity-guard-EnforceFunction-EXAMPLE",
 		"AWS_LAMBDA_LOG_LEVEL=DEBUG",
 	)
 	h.emu = lambdaemu.Start(t, lambdaemu.Config{Bootstrap: boot, Env: append(settings, env...)})
@@ -111,56 +108,26 @@ func newHarness(t *testing.T, env ...string) *harness {
 }
 
 // captureDecisions routes the function's decision events to an SQS queue.
-func (h *harness) captureDecisions(t *testing.T, eb *eventbridge.Client) {
+func (h *harness) captureDecisions(t *testing.T, cfg aws.Config) {
 	t.Helper()
-	q, err := h.sqs.CreateQueue(h.ctx, &sqs.CreateQueueInput{QueueName: aws.String("decisions")})
-	if err != nil {
-		t.Fatalf("create queue: %v", err)
-	}
-	attrs, err := h.sqs.GetQueueAttributes(h.ctx, &sqs.GetQueueAttributesInput{
-		QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
-	})
-	if err != nil {
-		t.Fatalf("get queue ARN: %v", err)
-	}
 	pattern := `{"source":["` + guard.EventSource + `"],"detail-type":["` + guard.EventDetailType + `"]}`
-	if _, err := eb.PutRule(h.ctx, &eventbridge.PutRuleInput{Name: aws.String("decisions"), EventPattern: aws.String(pattern)}); err != nil {
-		t.Fatalf("put rule: %v", err)
-	}
-	if _, err := eb.PutTargets(h.ctx, &eventbridge.PutTargetsInput{
-		Rule:    aws.String("decisions"),
-		Targets: []ebtypes.Target{{Id: aws.String("q"), Arn: aws.String(attrs.Attributes["QueueArn"])}},
-	}); err != nil {
-		t.Fatalf("put target: %v", err)
-	}
-	h.queue = aws.ToString(q.QueueUrl)
+	h.queue = busqueue.Start(t, cfg, "decisions", pattern, busqueue.Options{})
 }
 
 // decisions returns (and removes) the decision events delivered so far.
 func (h *harness) decisions(t *testing.T) []guard.DecisionEvent {
 	t.Helper()
 	var out []guard.DecisionEvent
-	for {
-		msgs, err := h.sqs.ReceiveMessage(h.ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(h.queue), MaxNumberOfMessages: 10})
-		if err != nil {
-			t.Fatalf("receive decisions: %v", err)
+	for _, body := range h.queue.Drain(t) {
+		var ev struct {
+			Detail guard.DecisionEvent `json:"detail"`
 		}
-		if len(msgs.Messages) == 0 {
-			return out
+		if err := json.Unmarshal(body, &ev); err != nil {
+			t.Fatalf("decision event %s: %v", body, err)
 		}
-		for _, m := range msgs.Messages {
-			var ev struct {
-				Detail guard.DecisionEvent `json:"detail"`
-			}
-			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &ev); err != nil {
-				t.Fatalf("decision event %s: %v", aws.ToString(m.Body), err)
-			}
-			out = append(out, ev.Detail)
-			if _, err := h.sqs.DeleteMessage(h.ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(h.queue), ReceiptHandle: m.ReceiptHandle}); err != nil {
-				t.Fatalf("delete message: %v", err)
-			}
-		}
+		out = append(out, ev.Detail)
 	}
+	return out
 }
 
 // invoke sends event to the function and returns its outcome and the AWS calls it made.

@@ -1,7 +1,6 @@
 package template
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,10 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/busqueue"
 	"github.com/source-identity-guard/source-identity-guard/shared/harness/motoserver"
 )
 
@@ -26,14 +24,14 @@ type patternCase struct {
 	want  bool   // delivered to the function
 }
 
-// The pattern CloudFormation would deploy for the Enforce function (taken from template.yaml
+// The pattern CloudFormation would deploy for the Enforce queue (taken from template.yaml
 // through the SAM transform, intrinsics resolved) on a moto_server rule with an SQS target,
 // and an event from each kind of actor.
 func TestEnforcePatternOnEventBridge(t *testing.T) {
 	tpl := expand(t)
-	rules := tpl.functionRules("EnforceFunction")
+	rules := tpl.functionRules("EnforceQueue")
 	if len(rules) != 1 {
-		t.Fatalf("rules targeting EnforceFunction: %v; want exactly one", sortedKeys(rules))
+		t.Fatalf("rules targeting EnforceQueue: %v; want exactly one", sortedKeys(rules))
 	}
 	var pattern any
 	for _, r := range rules {
@@ -51,36 +49,13 @@ func TestEnforcePatternOnEventBridge(t *testing.T) {
 	cases := append(sampleCases(t), actorCases(t)...)
 
 	srv := motoserver.Start(t)
-	ctx := context.Background()
 	cfg := srv.AWSConfig()
 	eb := eventbridge.NewFromConfig(cfg)
-	sq := sqs.NewFromConfig(cfg)
-
-	q, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("enforce-target")})
-	if err != nil {
-		t.Fatalf("create queue: %v", err)
-	}
-	attrs, err := sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-		QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
-	})
-	if err != nil {
-		t.Fatalf("get queue ARN: %v", err)
-	}
-	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{
-		Name: aws.String("enforce"), EventPattern: aws.String(string(patternJSON)),
-	}); err != nil {
-		t.Fatalf("put rule with the template's pattern: %v", err)
-	}
-	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{
-		Rule:    aws.String("enforce"),
-		Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(attrs.Attributes["QueueArn"])}},
-	}); err != nil {
-		t.Fatalf("put SQS target: %v", err)
-	}
+	q := busqueue.Start(t, cfg, "enforce", string(patternJSON), busqueue.Options{})
 
 	for _, c := range cases {
 		entry := entryOf(t, c)
-		out, err := eb.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{entry}})
+		out, err := eb.PutEvents(t.Context(), &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{entry}})
 		if err != nil {
 			t.Fatalf("%s: put event: %v", c.name, err)
 		}
@@ -90,25 +65,13 @@ func TestEnforcePatternOnEventBridge(t *testing.T) {
 	}
 
 	got := map[string]bool{}
-	for {
-		msgs, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10})
-		if err != nil {
-			t.Fatalf("receive: %v", err)
+	for _, body := range q.Drain(t) {
+		var ev struct{ Resources []string }
+		if err := json.Unmarshal(body, &ev); err != nil {
+			t.Fatalf("delivered message %q: %v", body, err)
 		}
-		if len(msgs.Messages) == 0 {
-			break
-		}
-		for _, m := range msgs.Messages {
-			var ev struct{ Resources []string }
-			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &ev); err != nil {
-				t.Fatalf("delivered message %q: %v", aws.ToString(m.Body), err)
-			}
-			for _, r := range ev.Resources {
-				got[strings.TrimPrefix(r, caseURN)] = true
-			}
-			if _, err := sq.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: m.ReceiptHandle}); err != nil {
-				t.Fatalf("delete message: %v", err)
-			}
+		for _, r := range ev.Resources {
+			got[strings.TrimPrefix(r, caseURN)] = true
 		}
 	}
 	want := map[string]bool{}
@@ -118,7 +81,7 @@ func TestEnforcePatternOnEventBridge(t *testing.T) {
 		}
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("events delivered to the Enforce function (-want +got):\n%s", diff)
+		t.Errorf("events delivered to the Enforce queue (-want +got):\n%s", diff)
 	}
 }
 
@@ -156,6 +119,8 @@ func sampleCases(t *testing.T) []patternCase {
 		"create-role-mixed-principals.json":  true,
 		"create-role-service-principal.json": true, // assumed role (CloudFormation)
 		"update-assume-role-policy.json":     true, // assumed role with a source identity
+		"tag-role.json":                      true, // TagRole by an IAM user (bypass 3)
+		"guard-role-retrusted.json":          true, // a change to the guard's own role (bypass 4)
 		"failed-call.json":                   false,
 		"guard-self-update.json":             false,
 		"unrelated-iam-event.json":           false,
@@ -193,10 +158,14 @@ func specSaysMatch(t *testing.T, name string, data []byte) bool {
 		Source     string `json:"source"`
 		DetailType string `json:"detail-type"`
 		Detail     struct {
-			EventSource  string          `json:"eventSource"`
-			EventName    string          `json:"eventName"`
-			ErrorCode    json.RawMessage `json:"errorCode"`
+			EventSource       string          `json:"eventSource"`
+			EventName         string          `json:"eventName"`
+			ErrorCode         json.RawMessage `json:"errorCode"`
+			RequestParameters struct {
+				RoleName string `json:"roleName"`
+			} `json:"requestParameters"`
 			UserIdentity struct {
+				ARN            string `json:"arn"`
 				SessionContext struct {
 					SessionIssuer struct {
 						ARN string `json:"arn"`
@@ -209,24 +178,36 @@ func specSaysMatch(t *testing.T, name string, data []byte) bool {
 		t.Fatalf("events/%s: %v", name, err)
 	}
 	d := ev.Detail
+	// Dropped as the guard's own: only the Lambda sessions of its functions (session name
+	// <stack>-...Function-...), and never a call about one of its roles.
+	ownSession := strings.Contains(d.UserIdentity.ARN, ":assumed-role/source-identity-guard-") &&
+		strings.Contains(d.UserIdentity.ARN, "Function-EXAMPLE") && !strings.HasPrefix(d.RequestParameters.RoleName, "source-identity-guard-")
 	return ev.Source == "aws.iam" && ev.DetailType == "AWS API Call via CloudTrail" &&
 		d.EventSource == "iam.amazonaws.com" &&
-		(d.EventName == "CreateRole" || d.EventName == "UpdateAssumeRolePolicy") &&
-		d.ErrorCode == nil && !strings.Contains(d.UserIdentity.SessionContext.SessionIssuer.ARN, ":role/source-identity-guard/")
+		(d.EventName == "CreateRole" || d.EventName == "UpdateAssumeRolePolicy" || d.EventName == "TagRole" || d.EventName == "UntagRole") &&
+		d.ErrorCode == nil && !ownSession
 }
 
 // actorCases vary the actor (and a few near misses) on one UpdateAssumeRolePolicy call.
 func actorCases(t *testing.T) []patternCase {
 	t.Helper()
 	guard := roleARN("EnforceFunctionRole")
-	assumed := func(issuer string) string {
-		return `{"type":"AssumedRole","principalId":"AROAEXAMPLE:s","arn":"arn:aws:sts::111122223333:assumed-role/x/s",` +
+	// assumedAs is a session of the role issuer named session; assumed, the Lambda session of
+	// the function that role belongs to (the session name Lambda gives it is the function's name).
+	assumedAs := func(issuer, session string) string {
+		name := issuer[strings.LastIndex(issuer, "/")+1:]
+		return `{"type":"AssumedRole","principalId":"AROAEXAMPLE:` + session + `","arn":"arn:aws:sts::111122223333:assumed-role/` + name + `/` + session + `",` +
 			`"accountId":"111122223333","sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROAEXAMPLE",` +
-			`"arn":"` + issuer + `","accountId":"111122223333","userName":"x"},"attributes":{"mfaAuthenticated":"false"}}}`
+			`"arn":"` + issuer + `","accountId":"111122223333","userName":"` + name + `"},"attributes":{"mfaAuthenticated":"false"}}}`
 	}
+	assumed := func(issuer string) string {
+		fn := strings.Replace(issuer[strings.LastIndex(issuer, "/")+1:], "FunctionRole", "Function", 1)
+		return assumedAs(issuer, fn)
+	}
+	role := "r"
 	mk := func(name, source, detailType, eventName, userIdentity, extra string, want bool) patternCase {
 		detail := `{"eventVersion":"1.09","userIdentity":` + userIdentity + `,"eventSource":"` + source +
-			`","eventName":"` + eventName + `","awsRegion":"us-east-1","requestParameters":{"roleName":"r"}` + extra + `}`
+			`","eventName":"` + eventName + `","awsRegion":"us-east-1","requestParameters":{"roleName":"` + role + `"}` + extra + `}`
 		ev := `{"version":"0","id":"1","detail-type":"` + detailType + `","source":"aws.iam","account":"111122223333",` +
 			`"time":"2024-08-01T13:37:41Z","region":"us-east-1","resources":[],"detail":` + detail + `}`
 		if !json.Valid([]byte(ev)) {
@@ -236,7 +217,7 @@ func actorCases(t *testing.T) []patternCase {
 	}
 	const ct, iam, upd = "AWS API Call via CloudTrail", "iam.amazonaws.com", "UpdateAssumeRolePolicy"
 	user := `{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333","userName":"alice"}`
-	return []patternCase{
+	cases := []patternCase{
 		mk("IAM user", iam, ct, upd, user, "", true),
 		mk("root user", iam, ct, upd, `{"type":"Root","principalId":"111122223333","arn":"arn:aws:iam::111122223333:root","accountId":"111122223333"}`, "", true),
 		mk("assumed role", iam, ct, upd, assumed("arn:aws:iam::111122223333:role/PlatformAdmin"), "", true),
@@ -254,5 +235,22 @@ func actorCases(t *testing.T) []patternCase {
 		mk("lower-case event name", iam, ct, "createrole", user, "", false),
 		mk("other event source", "sts.amazonaws.com", ct, upd, user, "", false),
 		mk("other detail-type", iam, "AWS Console Sign In via CloudTrail", upd, user, "", false),
+		mk("TagRole by an IAM user", iam, ct, "TagRole", user, "", true),
+		mk("UntagRole by an IAM user", iam, ct, "UntagRole", user, "", true),
+		mk("TagRole by the guard's function", iam, ct, "TagRole", assumed(guard), "", false),
+		mk("TagUser is not a role event", iam, ct, "TagUser", user, "", false),
+		// Bypass 4: only the functions' own Lambda sessions are dropped.
+		mk("another session of the guard's role", iam, ct, upd, assumedAs(guard, "stolen"), "", true),
+		mk("the sweep's role, another session", iam, ct, upd, assumedAs(roleARN("SweepFunctionRole"), "x"), "", true),
+		mk("the sweep's function session name on the enforce role", iam, ct, upd, assumedAs(guard, testStack+"-SweepFunction-EXAMPLE"), "", true),
 	}
+	// A change to one of the guard's own roles is delivered whoever makes it.
+	role = testStack + "-EnforceFunctionRole-EXAMPLE"
+	cases = append(cases,
+		mk("the guard's function changes its own role", iam, ct, upd, assumed(guard), "", true),
+		mk("the sweep's function changes the enforce role", iam, ct, upd, assumed(roleARN("SweepFunctionRole")), "", true),
+	)
+	role = testStack + "-SweepFunctionRole-EXAMPLE"
+	cases = append(cases, mk("the guard's function changes the sweep role", iam, ct, upd, assumed(guard), "", true))
+	return cases
 }

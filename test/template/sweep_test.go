@@ -18,14 +18,14 @@ func TestSweepFunction(t *testing.T) {
 		t.Fatalf("SweepFunction = %+v; want an AWS::Lambda::Function", fn)
 	}
 	p := fn.Properties
-	if p["Timeout"] != 900.0 || p["ReservedConcurrentExecutions"] != 1.0 {
-		t.Errorf("SweepFunction Timeout %v, ReservedConcurrentExecutions %v; want 900 and 1 (sweeps never overlap)", p["Timeout"], p["ReservedConcurrentExecutions"])
+	if p["Timeout"] != 900.0 || p["ReservedConcurrentExecutions"] != nil {
+		t.Errorf("SweepFunction Timeout %v, ReservedConcurrentExecutions %v; want 900 and none (the lease keeps sweeps apart)", p["Timeout"], p["ReservedConcurrentExecutions"])
 	}
 	vars, _ := lookup(p, "Environment", "Variables")
 	env, _ := vars.(map[string]any)
 	for _, k := range []string{"SWEEP_MODE", "FINDINGS_BUS_NAME", "SWEEP_POSITION_PARAMETER", "SWEEP_CONCURRENCY",
 		"SWEEP_SAFETY_MARGIN_SECONDS", "GUARD_ROLE_ARNS", "SOURCE_IDENTITY_PATTERNS", "EXEMPT_ROLE_PATTERNS",
-		"FEDERATED_PROVIDERS", "TRUST_POLICY_SIZE_LIMIT"} {
+		"FEDERATED_PROVIDERS", "TRUST_POLICY_SIZE_LIMIT", "SWEEP_POSITION_KEY_ID", "SWEEP_LOCK_TABLE", "TRUST_ROLE_TAGS"} {
 		if _, ok := env[k]; !ok {
 			t.Errorf("SweepFunction has no %s", k)
 		}
@@ -65,55 +65,41 @@ func TestSweepFunction(t *testing.T) {
 
 func TestSweepRolePermissions(t *testing.T) {
 	tpl := expand(t)
-	role, ok := tpl.Resources["SweepFunctionRole"]
-	if !ok {
-		t.Fatal("no SweepFunctionRole")
-	}
-	resolved, err := tpl.resolve(role.Properties)
-	if err != nil {
-		t.Fatalf("SweepFunctionRole: %v", err)
-	}
-	policies, _ := resolved.(map[string]any)["Policies"].([]any)
-	var allowed, denied []string
-	for _, p := range policies {
-		stmts, _ := lookup(p, "PolicyDocument", "Statement")
-		for _, s := range stmts.([]any) {
-			m := s.(map[string]any)
-			for _, a := range asList(m["Action"]) {
-				for _, r := range asList(m["Resource"]) {
-					if m["Effect"] == "Allow" {
-						allowed = append(allowed, a+" "+r)
-					} else {
-						denied = append(denied, a+" "+r)
-					}
-				}
-			}
-		}
-	}
+	fn := "arn:aws:lambda:" + testRegion + ":" + testAccount + ":SweepFunction"
 	roles := "arn:aws:iam::" + testAccount + ":role/*"
-	want := []string{
-		"events:PutEvents arn:aws:events:" + testRegion + ":" + testAccount + ":event-bus/default",
-		"iam:ListRoleTags " + roles,
-		"iam:ListRoles *", // ListRoles has no resource type
-		"iam:UpdateAssumeRolePolicy " + roles,
-		"ssm:GetParameter arn:aws:ssm:" + testRegion + ":" + testAccount + ":parameter/source-identity-guard/" + testStack + "/sweep-position",
-		"ssm:PutParameter arn:aws:ssm:" + testRegion + ":" + testAccount + ":parameter/source-identity-guard/" + testStack + "/sweep-position",
+	want := []grant{
+		{"Allow", "dynamodb:DeleteItem", "arn:aws:dynamodb:" + testRegion + ":" + testAccount + ":SweepLockTable", fn},
+		{"Allow", "dynamodb:PutItem", "arn:aws:dynamodb:" + testRegion + ":" + testAccount + ":SweepLockTable", fn},
+		{"Allow", "events:PutEvents", "arn:aws:events:" + testRegion + ":" + testAccount + ":event-bus/default", fn},
+		// GetRole, not ListRoleTags: the sweep re-reads a role (document and tags) before it writes.
+		{"Allow", "iam:GetRole", roles, fn},
+		{"Allow", "iam:ListRoles", "*", fn}, // ListRoles has no resource type
+		{"Allow", "iam:UpdateAssumeRolePolicy", roles, fn},
+		{"Allow", "organizations:DescribeOrganization", "*", fn},
+		{"Allow", "ssm:GetParameter", "arn:aws:ssm:" + testRegion + ":" + testAccount + ":parameter/source-identity-guard/" + testStack + "/sweep-position", fn},
+		{"Allow", "ssm:PutParameter", "arn:aws:ssm:" + testRegion + ":" + testAccount + ":parameter/source-identity-guard/" + testStack + "/sweep-position", fn},
 	}
-	var got []string
-	for _, a := range allowed {
-		if !strings.HasPrefix(a, "logs:") {
-			got = append(got, a)
-		} else if !strings.Contains(a, "SweepLogGroup") { // the resolver names !GetAtt SweepLogGroup.Arn by its id
-			t.Errorf("SweepFunctionRole log permission %q outside its log group", a)
+	var got []grant
+	var denied []grant
+	for _, g := range tpl.roleGrants(t, "SweepFunctionRole") {
+		switch {
+		case g.Effect == "Deny":
+			denied = append(denied, g)
+		case strings.HasPrefix(g.Action, "logs:"):
+			if !strings.Contains(g.Resource, "SweepLogGroup") { // the resolver names !GetAtt SweepLogGroup.Arn by its id
+				t.Errorf("SweepFunctionRole log permission %+v outside its log group", g)
+			}
+		default:
+			got = append(got, g)
 		}
 	}
-	slices.Sort(got)
+	sortGrants(got)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("SweepFunctionRole allows (-want +got):\n%s", diff)
 	}
-	own := "iam:UpdateAssumeRolePolicy arn:aws:iam::" + testAccount + ":role/source-identity-guard/" + testStack + "/*"
-	if !slices.Contains(denied, own) {
-		t.Errorf("SweepFunctionRole denies %v; want %q", denied, own)
+	own := "arn:aws:iam::" + testAccount + ":role/source-identity-guard/" + testStack + "/*"
+	if !slices.Contains(denied, grant{"Deny", "iam:PutRolePolicy", own, ""}) {
+		t.Errorf("SweepFunctionRole denies %v; want iam:PutRolePolicy on %s", denied, own)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -52,8 +53,8 @@ func TestEnforceFunctionSettings(t *testing.T) {
 	if got, _ := lookup(fn.Properties, "LoggingConfig", "LogFormat"); got != "JSON" {
 		t.Errorf("EnforceFunction LoggingConfig.LogFormat = %v; want JSON", got)
 	}
-	if _, err := lookup(fn.Properties, "ReservedConcurrentExecutions"); err != nil {
-		t.Errorf("EnforceFunction has no reserved concurrency: %v", err)
+	if _, err := lookup(fn.Properties, "ReservedConcurrentExecutions"); err == nil {
+		t.Errorf("EnforceFunction reserves concurrency; the stack would not deploy in accounts whose quota is 10 (limit it with the event source mapping)")
 	}
 
 	vars, err := lookup(fn.Properties, "Environment", "Variables")
@@ -71,14 +72,16 @@ func TestEnforceFunctionSettings(t *testing.T) {
 		"FEDERATED_PROVIDERS":      map[string]any{"Ref": "FederatedProviders"},
 		"TRUST_POLICY_SIZE_LIMIT":  map[string]any{"Ref": "TrustPolicySizeLimit"},
 		"FINDINGS_BUS_NAME":        map[string]any{"Ref": "FindingsBusName"},
+		"TRUST_ROLE_TAGS":          map[string]any{"Ref": "ProtectedTags"},
+		"GUARD_FUNCTION_NAMES":     map[string]any{"Ref": "SweepFunction"},
 	}
 	for k, w := range want {
 		if diff := cmp.Diff(w, got[k]); diff != "" {
 			t.Errorf("EnforceFunction env %s (-want +got):\n%s", k, diff)
 		}
 	}
-	// The guard skips its own calls by comparing the session issuer with these ARNs, so they
-	// must include the function's execution role.
+	// The guard compares these roles' trust policy with the stack's, so they must include the
+	// function's execution role.
 	role, err := tpl.resolve(fn.Properties["Role"])
 	if err != nil {
 		t.Fatalf("EnforceFunction Role: %v", err)
@@ -171,65 +174,56 @@ func TestRegionAssertion(t *testing.T) {
 	}
 }
 
-// Least privilege: the function may read and patch roles, publish on the one bus and never
-// change the guard's own roles.
+// Least privilege: the function may read and patch roles, publish on the one bus, and change
+// nothing else about the guard's own roles; what its code does is bound to the function.
 func TestEnforceRolePermissions(t *testing.T) {
 	tpl := expand(t)
-	role, ok := tpl.Resources["EnforceFunctionRole"]
-	if !ok {
-		t.Fatal("no EnforceFunctionRole")
+	grants := tpl.roleGrants(t, "EnforceFunctionRole")
+	if mp, _ := tpl.Resources["EnforceFunctionRole"].Properties["ManagedPolicyArns"].([]any); len(mp) != 0 {
+		t.Errorf("EnforceFunctionRole has managed policies %v; want inline least-privilege only", mp)
 	}
-	resolved, err := tpl.resolve(role.Properties)
-	if err != nil {
-		t.Fatalf("EnforceFunctionRole: %v", err)
-	}
-	policies, _ := resolved.(map[string]any)["Policies"].([]any)
-	type grant struct{ Effect, Action, Resource string }
-	var grants []grant
-	for _, p := range policies {
-		stmts, _ := lookup(p, "PolicyDocument", "Statement")
-		for _, s := range stmts.([]any) {
-			m := s.(map[string]any)
-			for _, a := range asList(m["Action"]) {
-				for _, r := range asList(m["Resource"]) {
-					grants = append(grants, grant{m["Effect"].(string), a, r})
-				}
-			}
-		}
-	}
-	if mp, _ := role.Properties["ManagedPolicyArns"].([]any); len(mp) != 0 {
-		t.Errorf("EnforceFunctionRole has managed policies %v; want inline least-privilege only", role.Properties["ManagedPolicyArns"])
-	}
-	has := func(g grant) bool {
-		for _, x := range grants {
-			if x == g {
-				return true
-			}
-		}
-		return false
-	}
+	fn := "arn:aws:lambda:" + testRegion + ":" + testAccount + ":EnforceFunction" // GetAtt EnforceFunction.Arn
 	roles := "arn:aws:iam::" + testAccount + ":role/*"
 	own := "arn:aws:iam::" + testAccount + ":role/source-identity-guard/" + testStack + "/*"
-	for _, g := range []grant{
-		{"Allow", "iam:GetRole", roles},
-		{"Allow", "iam:UpdateAssumeRolePolicy", roles},
-		{"Allow", "events:PutEvents", "arn:aws:events:" + testRegion + ":" + testAccount + ":event-bus/default"},
-		{"Deny", "iam:UpdateAssumeRolePolicy", own},
-		{"Deny", "iam:PutRolePolicy", own},
-		{"Deny", "iam:AttachRolePolicy", own},
-	} {
-		if !has(g) {
-			t.Errorf("EnforceFunctionRole lacks %+v", g)
+	queue := "arn:aws:sqs:" + testRegion + ":" + testAccount + ":EnforceQueue"
+	want := []grant{
+		{"Allow", "events:PutEvents", "arn:aws:events:" + testRegion + ":" + testAccount + ":event-bus/default", fn},
+		{"Allow", "iam:GetRole", roles, fn},
+		{"Allow", "iam:UpdateAssumeRolePolicy", roles, fn},
+		{"Allow", "organizations:DescribeOrganization", "*", fn},
+		// Called by the Lambda service (event source mapping), not by the code: no function ARN.
+		{"Allow", "sqs:ChangeMessageVisibility", queue, ""},
+		{"Allow", "sqs:DeleteMessage", queue, ""},
+		{"Allow", "sqs:GetQueueAttributes", queue, ""},
+		{"Allow", "sqs:ReceiveMessage", queue, ""},
+	}
+	var allowed []grant
+	for _, g := range grants {
+		switch {
+		case g.Effect == "Allow" && strings.HasPrefix(g.Action, "logs:"):
+			if !strings.Contains(g.Resource, "EnforceLogGroup") {
+				t.Errorf("EnforceFunctionRole log permission %+v outside its log group", g)
+			}
+		case g.Effect == "Allow":
+			allowed = append(allowed, g)
+		}
+	}
+	sortGrants(allowed)
+	if diff := cmp.Diff(want, allowed); diff != "" {
+		t.Errorf("EnforceFunctionRole allows (-want +got):\n%s", diff)
+	}
+	for _, action := range []string{"iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:DeleteRole", "iam:UpdateRole"} {
+		if !slices.Contains(grants, grant{"Deny", action, own, ""}) {
+			t.Errorf("EnforceFunctionRole does not deny %s on the guard's own roles", action)
 		}
 	}
 	// The guard's own role must sit under the path the Deny covers.
+	resolved, err := tpl.resolve(tpl.Resources["EnforceFunctionRole"].Properties)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if p := resolved.(map[string]any)["Path"]; p != "/source-identity-guard/"+testStack+"/" {
 		t.Errorf("EnforceFunctionRole Path = %v; want it under the denied path %s", p, own)
-	}
-	for _, g := range grants {
-		if g.Effect == "Allow" && (strings.HasSuffix(g.Action, "*") || g.Resource == "*") {
-			t.Errorf("EnforceFunctionRole grants a wildcard: %+v", g)
-		}
 	}
 }
 
@@ -247,12 +241,17 @@ func asList(v any) []string {
 	return nil
 }
 
-// The rule target retries and dead-letters, and alarms watch the dead letters and the errors.
+// The rule delivers to a queue (retrying and dead-lettering), the queue redrives to the
+// dead-letter queue, the function reads it with partial batch responses and a concurrency limit
+// on the mapping, and alarms watch the dead letters, the queue's age and the errors.
 func TestDeliveryFailuresAreKeptAndAlarmed(t *testing.T) {
 	tpl := expand(t)
-	rules := tpl.functionRules("EnforceFunction")
+	rules := tpl.functionRules("EnforceQueue")
 	if len(rules) != 1 {
-		t.Fatalf("rules targeting EnforceFunction: %v; want exactly one", sortedKeys(rules))
+		t.Fatalf("rules targeting EnforceQueue: %v; want exactly one", sortedKeys(rules))
+	}
+	if direct := tpl.functionRules("EnforceFunction"); len(direct) != 0 {
+		t.Errorf("rules invoking EnforceFunction directly: %v; want none (the queue is in between)", sortedKeys(direct))
 	}
 	for id, r := range rules {
 		tg := r.Properties["Targets"].([]any)[0]
@@ -267,19 +266,58 @@ func TestDeliveryFailuresAreKeptAndAlarmed(t *testing.T) {
 			t.Errorf("rule %s dead-letter queue (-want +got):\n%s", id, diff)
 		}
 	}
+	q := tpl.Resources["EnforceQueue"].Properties
+	if diff := cmp.Diff(map[string]any{"Fn::GetAtt": []any{"EnforceDeadLetterQueue", "Arn"}}, must(lookup(q, "RedrivePolicy", "deadLetterTargetArn"))); diff != "" {
+		t.Errorf("EnforceQueue redrive (-want +got):\n%s", diff)
+	}
+	timeout, _ := tpl.Resources["EnforceFunction"].Properties["Timeout"].(float64)
+	if vt, _ := q["VisibilityTimeout"].(float64); vt < 6*timeout {
+		t.Errorf("EnforceQueue VisibilityTimeout %v < 6 x the function's timeout %v", vt, timeout)
+	}
+	var mappings []resource
+	for _, r := range tpl.Resources {
+		if r.Type == "AWS::Lambda::EventSourceMapping" {
+			if ref, _ := r.Properties["FunctionName"].(map[string]any); ref["Ref"] == "EnforceFunction" {
+				mappings = append(mappings, r)
+			}
+		}
+	}
+	if len(mappings) != 1 {
+		t.Fatalf("event source mappings of EnforceFunction: %d; want 1", len(mappings))
+	}
+	m := mappings[0].Properties
+	if diff := cmp.Diff(map[string]any{"Fn::GetAtt": []any{"EnforceQueue", "Arn"}}, m["EventSourceArn"]); diff != "" {
+		t.Errorf("mapping source (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]any{"ReportBatchItemFailures"}, m["FunctionResponseTypes"]); diff != "" {
+		t.Errorf("mapping FunctionResponseTypes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]any{"Ref": "EnforceConcurrency"}, must(lookup(m, "ScalingConfig", "MaximumConcurrency"))); diff != "" {
+		t.Errorf("mapping ScalingConfig.MaximumConcurrency (-want +got):\n%s", diff)
+	}
+	if min, _ := tpl.Parameters["EnforceConcurrency"]["MinValue"].(float64); min < 2 {
+		t.Errorf("EnforceConcurrency MinValue %v; MaximumConcurrency must be at least 2", min)
+	}
 	alarmed := map[string]bool{}
 	for _, id := range sortedKeys(tpl.Resources) {
 		r := tpl.Resources[id]
-		if r.Type != "AWS::CloudWatch::Alarm" {
+		if r.Type != "AWS::CloudWatch::Alarm" || r.Properties["MetricName"] == nil {
 			continue
 		}
 		alarmed[r.Properties["Namespace"].(string)+"/"+r.Properties["MetricName"].(string)] = true
 	}
-	for _, m := range []string{"AWS/SQS/ApproximateNumberOfMessagesVisible", "AWS/Lambda/Errors"} {
+	for _, m := range []string{"AWS/SQS/ApproximateNumberOfMessagesVisible", "AWS/SQS/ApproximateAgeOfOldestMessage", "AWS/Lambda/Errors"} {
 		if !alarmed[m] {
 			t.Errorf("no alarm on %s; alarms: %v", m, sortedKeys(alarmed))
 		}
 	}
+}
+
+func must(v any, err error) any {
+	if err != nil {
+		return err.Error()
+	}
+	return v
 }
 
 // The Makefile installs the same emulator version the Go helper looks for.

@@ -3,9 +3,11 @@ package lambdaemu
 import (
 	"context"
 	"errors"
-	"os"
+	"fmt"
 	"runtime"
 	"testing"
+
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/toolcheck"
 )
 
 // BuildFunction builds pkg (see Build) into a temporary directory of t and returns the
@@ -60,10 +62,7 @@ func missing(t testing.TB, err error) {
 	if !errors.Is(err, ErrNotInstalled) {
 		t.Fatalf("%v", err)
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%v\n%s", err, InstallHint)
-	}
-	t.Skipf("SKIPPING: the Lambda Runtime Interface Emulator is not available: %v\n%s", err, InstallHint)
+	toolcheck.Missing(t, fmt.Sprintf("the Lambda Runtime Interface Emulator is not available: %v", err), InstallHint)
 }
 
 func requireLinux(t testing.TB) {

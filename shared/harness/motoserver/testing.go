@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"sync"
 	"testing"
+
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/toolcheck"
 )
 
 // Start starts a moto_server for one test and stops it in t.Cleanup. When moto_server is not on
@@ -96,8 +98,5 @@ func missing(t testing.TB, err error) {
 	if !errors.Is(err, ErrNotInstalled) {
 		t.Fatalf("%v", err)
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%v: integration tests need it. %s", err, InstallHint)
-	}
-	t.Skipf("SKIPPING INTEGRATION TEST: %v (set CI=true to make this a failure). %s", err, InstallHint)
+	toolcheck.Missing(t, fmt.Sprintf("integration test needs moto_server: %v", err), InstallHint)
 }
