@@ -2,16 +2,21 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -24,6 +29,8 @@ import (
 	"github.com/source-identity-guard/source-identity-guard/shared/eventbus"
 	"github.com/source-identity-guard/source-identity-guard/shared/guard"
 	"github.com/source-identity-guard/source-identity-guard/shared/iamrole"
+	"github.com/source-identity-guard/source-identity-guard/shared/kmsmac"
+	"github.com/source-identity-guard/source-identity-guard/shared/lease"
 	"github.com/source-identity-guard/source-identity-guard/shared/orgaccounts"
 	"github.com/source-identity-guard/source-identity-guard/shared/orgsweep"
 	"github.com/source-identity-guard/source-identity-guard/shared/sweep"
@@ -51,11 +58,39 @@ func sweepScope(lookup func(string) (string, bool)) (string, error) {
 // orgHandler runs one organization sweep per invocation.
 type orgHandler struct {
 	runner *orgsweep.Runner
+	// lock keeps two organization sweeps from running at once (the same lease the account
+	// scope takes); nil only when SWEEP_LOCK_TABLE is unset (tests and tools).
+	lock   sweep.Lock
+	logger *slog.Logger
 }
 
 // Handle runs the organization sweep; the error (Lambda's Errors alarm) when the accounts could
-// not be listed or an account's sweep could not list roles or save its position.
+// not be listed or an account's sweep could not list roles or save its position, or when
+// another sweep holds the lease (nothing was judged: the run says so instead of reporting).
 func (h *orgHandler) Handle(ctx context.Context, _ events.CloudWatchEvent) (orgsweep.Summary, error) {
+	if h.lock != nil {
+		owner := "sweep"
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			owner = lc.AwsRequestID
+		}
+		lease := 15 * time.Minute
+		if dl, ok := ctx.Deadline(); ok {
+			lease = time.Until(dl) + time.Minute
+		}
+		ok, err := h.lock.Acquire(ctx, owner, lease)
+		if err != nil {
+			return orgsweep.Summary{}, fmt.Errorf("organization sweep: take the sweep lease: %w", err)
+		}
+		if !ok {
+			h.logger.WarnContext(ctx, "another sweep holds the lease; this run judged nothing")
+			return orgsweep.Summary{}, errors.New("organization sweep: another sweep is running (lease held); nothing judged")
+		}
+		defer func() {
+			if err := h.lock.Release(context.WithoutCancel(ctx), owner); err != nil {
+				h.logger.ErrorContext(ctx, "sweep lease not released", "err", err)
+			}
+		}()
+	}
 	return h.runner.Run(ctx)
 }
 
@@ -120,6 +155,16 @@ func newOrgHandler(ctx context.Context, lookup func(string) (string, bool), logg
 	})
 	ssmc := ssm.NewFromConfig(cfg)
 	orgc := organizations.NewFromConfig(cfg)
+	// The same protections as the account scope: every account's position signed with the
+	// sweep's key (bound to its account), the management account read for the AWS-created
+	// roles' exemption, one lease for the whole run.
+	var signer sweep.Signer
+	if s.positionKey != "" {
+		signer = kmsmac.New(kms.NewFromConfig(cfg), s.positionKey)
+	} else {
+		logger.Warn(EnvPositionKey + " not set: the sweep positions are not signed (the template always sets it)")
+	}
+	mgmt := orgaccounts.NewManagementClient(orgc)
 	em := emf.New(metrics, emf.Namespace)
 	runner := &orgsweep.Runner{
 		Hub:      hub,
@@ -149,11 +194,13 @@ func newOrgHandler(ctx context.Context, lookup func(string) (string, bool), logg
 					Margin:      s.margin,
 					Logger:      logger.With("account", account),
 				},
-				Positions: checkpoint.New(ssmc, param),
-				Publisher: pub,
-				Account:   account,
-				Metrics:   em,
-				Logger:    logger.With("account", account),
+				Positions:    checkpoint.New(ssmc, param),
+				Signer:       signer,
+				Organization: mgmt,
+				Publisher:    pub,
+				Account:      account,
+				Metrics:      em,
+				Logger:       logger.With("account", account),
 			}, nil
 		},
 		Publisher: pub,
@@ -161,7 +208,13 @@ func newOrgHandler(ctx context.Context, lookup func(string) (string, bool), logg
 		Metrics:   em,
 		Logger:    logger,
 	}
-	return &orgHandler{runner: runner}, nil
+	h := &orgHandler{runner: runner, logger: logger}
+	if s.lockTable != "" {
+		h.lock = lease.New(dynamodb.NewFromConfig(cfg), s.lockTable, "sweep")
+	} else {
+		logger.Warn(EnvLockTable + " not set: nothing stops two sweeps from overlapping (the template always sets it)")
+	}
+	return h, nil
 }
 
 // orgsweepScopeAccount keeps main.go's edit to one import-free line.

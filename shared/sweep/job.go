@@ -48,7 +48,7 @@ type Lock interface {
 // signedPosition is the saved form of a Position when the job has a Signer.
 type signedPosition struct {
 	Position json.RawMessage `json:"position"`
-	MAC      []byte          `json:"mac"` // HMAC-SHA-256 of Position's bytes (base64 in JSON)
+	MAC      []byte          `json:"mac"` // HMAC-SHA-256 of Job.signedMessage(Position) (base64 in JSON)
 }
 
 // Event is one event for the findings bus.
@@ -249,7 +249,7 @@ func (j *Job) load(ctx context.Context, log *slog.Logger) (from Position, loadEr
 				return Position{}, nil, "" // the stack's initial value: start
 			}
 			rejected = "saved sweep position is not signed by the sweep; starting from the first role"
-		} else if ok, err := j.Signer.Verify(ctx, sp.Position, sp.MAC); err != nil {
+		} else if ok, err := j.Signer.Verify(ctx, j.signedMessage(sp.Position), sp.MAC); err != nil {
 			loadErr = fmt.Errorf("verify sweep position: %w", err)
 			log.WarnContext(ctx, "starting from the first role", "err", loadErr)
 			return Position{}, loadErr, ""
@@ -290,13 +290,24 @@ func (j *Job) put(ctx context.Context, log *slog.Logger, m emf.Metric) {
 	}
 }
 
+// signedMessage is what the MAC covers: the position and the account it belongs to, so that a
+// position signed for one account (organization scope keeps one per account, under one key)
+// cannot be copied to another account's parameter.
+func (j *Job) signedMessage(position []byte) []byte {
+	msg := make([]byte, 0, len(position)+64)
+	msg = append(msg, "source-identity-guard sweep position\naccount="...)
+	msg = append(msg, j.Account...)
+	msg = append(msg, '\n')
+	return append(msg, position...)
+}
+
 func (j *Job) save(ctx context.Context, p Position) error {
 	b, err := json.Marshal(p)
 	if err != nil {
 		return fmt.Errorf("encode sweep position: %w", err)
 	}
 	if j.Signer != nil {
-		mac, err := j.Signer.Sign(ctx, b)
+		mac, err := j.Signer.Sign(ctx, j.signedMessage(b))
 		if err != nil {
 			return fmt.Errorf("sign sweep position: %w", err)
 		}

@@ -205,15 +205,36 @@ func TestJobRejectsAForgedPosition(t *testing.T) {
 	}
 }
 
+// TestJobRejectsAnotherAccountsPosition: in organization scope every account has its own
+// position under one key; a position signed for account A, copied to account B's parameter, is
+// rejected (the run starts from B's first role).
+func TestJobRejectsAnotherAccountsPosition(t *testing.T) {
+	signer := hmacSigner{key: []byte("k")}
+	body := []byte(`{"marker":"10","after":"r14"}`)
+	a := &Job{Account: "111122223333", Signer: signer}
+	mac, _ := signer.Sign(t.Context(), a.signedMessage(body))
+	value, _ := json.Marshal(signedPosition{Position: body, MAC: mac})
+	b := &Job{Sweeper: &Sweeper{Roles: newFake(10, openRoles(t, 30)...), Policy: guard.Policy{Mode: guard.ModeAudit}},
+		Positions: &memStore{value: value}, Publisher: &recordingBus{}, Signer: signer, Account: "444455556666"}
+	sum, err := b.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Resumed || !sum.Restarted || sum.Roles != 30 || !sum.CompletePass {
+		t.Errorf("resumed %v restarted %v roles %d pass %v; want the copied position rejected and every role judged",
+			sum.Resumed, sum.Restarted, sum.Roles, sum.CompletePass)
+	}
+}
+
 // TestJobResumesFromItsOwnSignedPosition: the sweep's own position is honoured.
 func TestJobResumesFromItsOwnSignedPosition(t *testing.T) {
 	signer := hmacSigner{key: []byte("k")}
 	body := []byte(`{"marker":"10","after":"r14"}`)
-	mac, _ := signer.Sign(t.Context(), body)
+	j := &Job{Sweeper: &Sweeper{Roles: newFake(10, openRoles(t, 30)...), Policy: guard.Policy{Mode: guard.ModeAudit}},
+		Publisher: &recordingBus{}, Signer: signer, Account: "111122223333"}
+	mac, _ := signer.Sign(t.Context(), j.signedMessage(body))
 	value, _ := json.Marshal(signedPosition{Position: body, MAC: mac})
-	f := newFake(10, openRoles(t, 30)...)
-	j := &Job{Sweeper: &Sweeper{Roles: f, Policy: guard.Policy{Mode: guard.ModeAudit}}, Positions: &memStore{value: value},
-		Publisher: &recordingBus{}, Signer: signer}
+	j.Positions = &memStore{value: value}
 	sum, err := j.Run(t.Context())
 	if err != nil {
 		t.Fatal(err)

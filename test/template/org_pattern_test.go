@@ -27,7 +27,7 @@ func TestMemberPatternOnEventBridge(t *testing.T) {
 	}
 	// Forwarded although the hub's own rule drops them: sessions of the hub's roles.
 	forwardedHere := map[string]bool{"events/guard-self-update.json": true, "guard's own role": true,
-		"guard's own role, CreateRole": true, "the sweep's role": true}
+		"guard's own role, CreateRole": true, "the sweep's role": true, "TagRole by the guard's function": true}
 	cases := append(sampleCases(t), actorCases(t)...)
 	want := map[string]bool{}
 	for _, c := range cases {

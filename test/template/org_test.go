@@ -381,7 +381,7 @@ func TestOrgEventBusPolicy(t *testing.T) {
 }
 
 // The rule on the hub bus has the pattern of the account rule and feeds the same target, with
-// its dead-letter queue, retry policy and a permission to invoke.
+// its dead-letter queue and retry policy, and the queue admits it.
 func TestOrgIamEventsRule(t *testing.T) {
 	tpl := expand(t)
 	rule := tpl.Resources["OrgIamEventsRule"]
@@ -401,14 +401,10 @@ func TestOrgIamEventsRule(t *testing.T) {
 			t.Errorf("target %s differs from the account rule's (-account +org):\n%s", k, diff)
 		}
 	}
-	found := false
-	for _, r := range tpl.Resources {
-		if r.Type == "AWS::Lambda::Permission" && reflect.DeepEqual(r.Properties["SourceArn"], map[string]any{"Fn::GetAtt": []any{"OrgIamEventsRule", "Arn"}}) {
-			found = true
-		}
-	}
-	if !found {
-		t.Error("no AWS::Lambda::Permission for OrgIamEventsRule")
+	// The queue admits the hub rule's deliveries (a statement under IsOrganization).
+	qp, _ := json.Marshal(tpl.Resources["EnforceQueuePolicy"].Properties["PolicyDocument"])
+	if !strings.Contains(string(qp), `"aws:SourceArn":{"Fn::GetAtt":["OrgIamEventsRule","Arn"]}`) {
+		t.Errorf("EnforceQueuePolicy does not admit OrgIamEventsRule: %s", qp)
 	}
 }
 
@@ -456,7 +452,9 @@ func TestOrganizationSettingsAndPermissions(t *testing.T) {
 			if err != nil || res != "arn:aws:iam::*:role/"+clean {
 				t.Errorf("%s: may assume %v (%v); want arn:aws:iam::*:role/%s", id, res, err, clean)
 			}
-			if diff := cmp.Diff(map[string]any{"StringEquals": map[string]any{"aws:ResourceOrgID": map[string]any{"Ref": "OrganizationId"}}}, s["Condition"]); diff != "" {
+			fn := map[string]string{"EnforceOrgPolicy": "EnforceFunction", "SweepOrgPolicy": "SweepFunction"}[id]
+			if diff := cmp.Diff(map[string]any{"StringEquals": map[string]any{"aws:ResourceOrgID": map[string]any{"Ref": "OrganizationId"}},
+				"ArnEquals": map[string]any{"lambda:SourceFunctionArn": map[string]any{"Fn::GetAtt": []any{fn, "Arn"}}}}, s["Condition"]); diff != "" {
 				t.Errorf("%s: assume condition (-want +got):\n%s", id, diff)
 			}
 		}
@@ -474,7 +472,7 @@ func TestOrganizationSettingsAndPermissions(t *testing.T) {
 		}
 	}
 	// Single-account deployments get none of it: every organization resource is conditional.
-	for _, id := range []string{"OrgEventBus", "OrgEventBusPolicy", "OrgIamEventsRule", "OrgIamEventsPermission",
+	for _, id := range []string{"OrgEventBus", "OrgEventBusPolicy", "OrgIamEventsRule",
 		"OrgIamEventsFailedInvocationsAlarm", "EnforceOrgPolicy", "SweepOrgPolicy", "MemberStackSet"} {
 		if tpl.Resources[id].Condition != "IsOrganization" {
 			t.Errorf("%s: condition %q; want IsOrganization", id, tpl.Resources[id].Condition)

@@ -81,7 +81,7 @@ func TestSweepRolePermissions(t *testing.T) {
 	}
 	var got []grant
 	var denied []grant
-	for _, g := range tpl.roleGrants(t, "SweepFunctionRole") {
+	for _, g := range tpl.roleGrants(t, "SweepFunctionRole", false) {
 		switch {
 		case g.Effect == "Deny":
 			denied = append(denied, g)

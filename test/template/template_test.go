@@ -178,7 +178,7 @@ func TestRegionAssertion(t *testing.T) {
 // nothing else about the guard's own roles; what its code does is bound to the function.
 func TestEnforceRolePermissions(t *testing.T) {
 	tpl := expand(t)
-	grants := tpl.roleGrants(t, "EnforceFunctionRole")
+	grants := tpl.roleGrants(t, "EnforceFunctionRole", false)
 	if mp, _ := tpl.Resources["EnforceFunctionRole"].Properties["ManagedPolicyArns"].([]any); len(mp) != 0 {
 		t.Errorf("EnforceFunctionRole has managed policies %v; want inline least-privilege only", mp)
 	}
