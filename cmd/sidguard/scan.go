@@ -71,7 +71,7 @@ Exit status: 0 every role compliant, exempt or fixed; 1 non-compliant roles rema
 			o.format = s
 			return nil
 		})
-		fs.Func("concurrency", fmt.Sprintf("`N` ListRoleTags/UpdateAssumeRolePolicy calls in flight, 1 to 32. Default %d", sweep.DefaultConcurrency), func(s string) error {
+		fs.Func("concurrency", fmt.Sprintf("`N` GetRole/UpdateAssumeRolePolicy calls in flight, 1 to 32. Default %d", sweep.DefaultConcurrency), func(s string) error {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 || n > 32 {
 				return errors.New("want a number from 1 to 32")
