@@ -79,7 +79,7 @@ invocations[0].executionSuccessful is false). In CI, fail the job on 2 but not o
 			o.format = s
 			return nil
 		})
-		fs.Func("concurrency", fmt.Sprintf("`N` ListRoleTags/UpdateAssumeRolePolicy calls in flight, 1 to 32. Default %d", sweep.DefaultConcurrency), func(s string) error {
+		fs.Func("concurrency", fmt.Sprintf("`N` GetRole/UpdateAssumeRolePolicy calls in flight, 1 to 32. Default %d", sweep.DefaultConcurrency), func(s string) error {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 || n > 32 {
 				return errors.New("want a number from 1 to 32")

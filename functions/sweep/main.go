@@ -76,7 +76,9 @@ func newHandler(ctx context.Context, lookup func(string) (string, bool), logger 
 	bus := eventbus.New(eventbridge.NewFromConfig(cfg), s.guard.BusName)
 	job := &sweep.Job{
 		Sweeper: &sweep.Sweeper{
-			Roles:       iamrole.New(iam.NewFromConfig(cfg)),
+			// A listed role that is gone was deleted: no wait for IAM to catch up (that wait is for
+			// the event path, which reads a role right after CreateRole).
+			Roles:       iamrole.New(iam.NewFromConfig(cfg), iamrole.WithNotFoundDelays()),
 			Policy:      s.guard.Policy,
 			Concurrency: s.concurrency,
 			Margin:      s.margin,

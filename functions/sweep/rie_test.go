@@ -36,17 +36,7 @@ func TestBootstrapUnderEmulator(t *testing.T) {
 		FunctionName: "sweep",
 		Env:          append(srv.Env(), "SWEEP_MODE=require", "FINDINGS_BUS_NAME="+bus),
 	})
-	event, err := os.ReadFile(filepath.Join("testdata", "scheduled-event.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := emu.Invoke(t.Context(), event)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f := inv.Failure(); f != "" {
-		t.Fatalf("invoke: %s", f)
-	}
+	inv := invokeScheduled(t, emu)
 	var sum struct {
 		Completed  bool                   `json:"completed"`
 		Counts     map[guard.Decision]int `json:"counts"`
@@ -105,17 +95,7 @@ func TestBootstrapRefusesAForgedPositionUnderEmulator(t *testing.T) {
 		Env: append(srv.Env(), "SWEEP_MODE=audit", "FINDINGS_BUS_NAME="+bus, "SWEEP_POSITION_PARAMETER="+param,
 			EnvPositionKey+"="+keyID, EnvLockTable+"="+table),
 	})
-	event, err := os.ReadFile(filepath.Join("testdata", "scheduled-event.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := emu.Invoke(t.Context(), event)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f := inv.Failure(); f != "" {
-		t.Fatalf("invoke: %s", f)
-	}
+	inv := invokeScheduled(t, emu)
 	var sum sweep.Summary
 	if err := json.Unmarshal(inv.Payload, &sum); err != nil {
 		t.Fatalf("summary %s: %v", inv.Payload, err)
@@ -131,4 +111,21 @@ func TestBootstrapRefusesAForgedPositionUnderEmulator(t *testing.T) {
 	if ok, err := lease.New(dynamodb.NewFromConfig(cfg), table, "sweep").Acquire(t.Context(), "next", time.Minute); !ok || err != nil {
 		t.Errorf("lease after the run: %v %v; want it free", ok, err)
 	}
+}
+
+// invokeScheduled invokes the function under the emulator with testdata/scheduled-event.json.
+func invokeScheduled(t *testing.T, emu *lambdaemu.Emulator) lambdaemu.Invocation {
+	t.Helper()
+	event, err := os.ReadFile(filepath.Join("testdata", "scheduled-event.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := emu.Invoke(t.Context(), event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := inv.Failure(); f != "" {
+		t.Fatalf("invoke: %s", f)
+	}
+	return inv
 }

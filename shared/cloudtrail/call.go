@@ -34,9 +34,10 @@ var (
 	ErrMalformed        = errors.New("malformed CloudTrail event")
 )
 
-// Call is one CreateRole or UpdateAssumeRolePolicy call as CloudTrail recorded it.
+// Call is one CreateRole, UpdateAssumeRolePolicy, TagRole or UntagRole call as CloudTrail
+// recorded it (Policy is nil for the tag calls).
 type Call struct {
-	EventName string    // CreateRole or UpdateAssumeRolePolicy
+	EventName string    // CreateRole, UpdateAssumeRolePolicy, TagRole or UntagRole
 	EventID   string    // detail.eventID: CloudTrail's per-event GUID, the dedupe key
 	EventTime time.Time // detail.eventTime; the envelope time when absent or unreadable
 	Account   string    // detail.recipientAccountId, else the envelope account: the role's owner

@@ -40,3 +40,34 @@ func FuzzSavedPosition(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSignedPosition is the same with the Signer the function uses: whatever the parameter holds,
+// a run that was not given a position the sweep signed judges every role.
+func FuzzSignedPosition(f *testing.F) {
+	signer := hmacSigner{key: []byte("k")}
+	body := []byte(`{"marker":"2","after":"r03"}`)
+	mac, _ := signer.Sign(context.Background(), body)
+	own, _ := json.Marshal(signedPosition{Position: body, MAC: mac})
+	for _, seed := range [][]byte{own, body, []byte(`{}`), []byte(`{"position":{"marker":"2"},"mac":"AAAA"}`), []byte(`{"position":null,"mac":null}`)} {
+		f.Add(seed)
+	}
+	roles := openRoles(f, 6)
+	f.Fuzz(func(t *testing.T, saved []byte) {
+		fake := newFake(2, roles...)
+		j := &Job{Sweeper: &Sweeper{Roles: fake, Policy: guard.Policy{Mode: guard.ModeAudit}}, Positions: &memStore{value: saved},
+			Publisher: &recordingBus{}, Signer: signer}
+		sum, err := j.Run(context.Background())
+		if err != nil {
+			t.Fatalf("Run with saved position %q: %v", saved, err)
+		}
+		var sp signedPosition
+		signed := json.Unmarshal(saved, &sp) == nil && len(sp.MAC) > 0 && len(sp.Position) > 0
+		if signed {
+			ok, _ := signer.Verify(context.Background(), sp.Position, sp.MAC)
+			signed = ok
+		}
+		if !signed && sum.Roles != len(roles) {
+			t.Fatalf("saved %q (not signed by the sweep): %d roles judged; want all %d", saved, sum.Roles, len(roles))
+		}
+	})
+}

@@ -91,7 +91,7 @@ type Summary struct {
 	// or error) and Next says where the next run continues.
 	Completed bool `json:"completed"`
 	// CompletePass is true only when this run started at the first role and judged every role
-	// ListRoles listed: the one claim that covers the whole account.
+	// ListRoles listed (none failed): the one claim that covers the whole account.
 	CompletePass bool                   `json:"completePass"`
 	Counts       map[guard.Decision]int `json:"counts"`
 	// Exemptions counts the exempt roles by kind of exemption (guard.Verdict.ExemptBy).
@@ -174,8 +174,9 @@ func (s *Sweeper) Run(ctx context.Context, from Position, emit func(Result)) (Su
 		sum.DurationMS = now().Sub(start).Milliseconds()
 		sum.Judged, sum.ComplianceRatio = ratio(sum.Counts)
 		// A run that resumed judged only the roles after its position: it completes the pass that
-		// earlier runs began, and only a run from the first role covers every role itself.
-		sum.CompletePass = sum.Completed && (!sum.Resumed || sum.Restarted)
+		// earlier runs began, and only a run from the first role covers every role itself. A role
+		// that could not be read or written (failed) was not judged either.
+		sum.CompletePass = sum.Completed && (!sum.Resumed || sum.Restarted) && sum.Counts[guard.Failed] == 0
 		return sum
 	}
 

@@ -515,4 +515,7 @@ func TestRunClassifiesIAMErrors(t *testing.T) {
 	if !sum.Completed {
 		t.Errorf("summary completed = false; per-role errors must not stop the sweep")
 	}
+	if sum.CompletePass {
+		t.Errorf("summary completePass = true with %d failed roles; a role that failed was not judged", sum.Counts[guard.Failed])
+	}
 }

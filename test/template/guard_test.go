@@ -168,6 +168,7 @@ func TestAlarmsAndOperationsPage(t *testing.T) {
 		"UnfixableDecisionsAlarm": {"Decisions decision=unfixable", "SweepRoles decision=unfixable"},
 		"TamperingAlarm":          {"Decisions decision=tampered", "SweepPositionRejected", "SweepRoles decision=tampered"},
 		"PublishFailuresAlarm":    {"PublishFailures", "SweepPublishFailures"},
+		"FailedDecisionsAlarm":    {"Decisions decision=failed", "SweepRoles decision=failed"},
 	}
 	for id, metrics := range want {
 		r, ok := tpl.Resources[id]

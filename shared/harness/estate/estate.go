@@ -5,6 +5,7 @@ package estate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -122,10 +123,16 @@ func Create(ctx context.Context, api API, n, conc int) ([]int, error) {
 					tags = append(tags, types.Tag{Key: aws.String(key), Value: aws.String(v)})
 				}
 				name := RoleName(j.k, j.i)
+				// moto_server sometimes answers a burst of CreateRole calls with a 500 whose body is
+				// not XML; retry more than the SDK's default 3 times, and take "already exists" after
+				// such a retry as done (the first attempt did create the role).
 				_, err := api.CreateRole(ctx, &iam.CreateRoleInput{
 					RoleName: aws.String(name), Path: aws.String(j.k.Path),
 					AssumeRolePolicyDocument: aws.String(j.k.Policy), Tags: tags,
-				})
+				}, func(o *iam.Options) { o.RetryMaxAttempts = 8 })
+				if _, exists := errors.AsType[*types.EntityAlreadyExistsException](err); exists {
+					err = nil
+				}
 				if err != nil {
 					select {
 					case errs <- fmt.Errorf("create role %q: %w", name, err):
