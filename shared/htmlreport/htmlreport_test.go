@@ -171,9 +171,9 @@ func TestAgreesWithGuard(t *testing.T) {
 func TestBuildAccounts(t *testing.T) {
 	rep := fixtureReport(t, "scan-org.jsonl", "scan-single.jsonl", "readiness.jsonl")
 	type row struct {
-		Label                                               string
+		Label                                              string
 		Judged, Requiring, Allowing, Open, Exempt, Skipped int
-		ReadinessRoles, ReadyRoles, Groups                  int
+		ReadinessRoles, ReadyRoles, Groups                 int
 	}
 	var got []row
 	for _, a := range rep.Accounts {
