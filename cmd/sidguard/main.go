@@ -32,6 +32,7 @@ var commands = []*command{
 	fixCommand,
 	explainCommand,
 	scanCommand,
+	htmlReportCommand,
 	versionCommand,
 }
 
