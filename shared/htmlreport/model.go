@@ -91,8 +91,14 @@ type OpenGroup struct {
 // Fix says what the guard would do about a group of open roles, from the decision and the
 // finding codes (the scan records do not carry the fixed policy).
 type Fix struct {
-	Summary string   // one sentence
-	Steps   []string // one per finding code
+	Summary string    // one sentence
+	Steps   []FixStep // one per finding code
+}
+
+// FixStep is what happens about one finding code.
+type FixStep struct {
+	Code string // "" for a step about no finding
+	Text string
 }
 
 // OpenRole is one open role.
@@ -421,7 +427,7 @@ func fixFor(decision, mode string, cs []string) Fix {
 		if mode == ModeAllow {
 			target = "allow"
 		}
-		f.Summary = fmt.Sprintf("The guard would rewrite the trust policy to %s a source identity (sidguard scan --fix, or the guard in %s mode):", target, target)
+		f.Summary = fmt.Sprintf("The guard would rewrite the trust policy to %s a source identity (with sidguard scan --fix, or the guard in %s mode):", target, target)
 	case DecisionUnfixable:
 		f.Summary = "The guard writes nothing here: a person must act."
 	case DecisionFailed:
@@ -431,18 +437,18 @@ func fixFor(decision, mode string, cs []string) Fix {
 		code := trustpolicy.Code(c)
 		if s, ok := fixable[code]; ok {
 			if decision == DecisionWouldPatch {
-				f.Steps = append(f.Steps, c+": "+s+".")
+				f.Steps = append(f.Steps, FixStep{c, s + "."})
 			} else {
-				f.Steps = append(f.Steps, c+": the guard can "+s+", once the rest is resolved.")
+				f.Steps = append(f.Steps, FixStep{c, "the guard can " + s + ", once the rest is resolved."})
 			}
 		} else if s, ok := needsPerson[code]; ok {
-			f.Steps = append(f.Steps, c+": "+s+".")
+			f.Steps = append(f.Steps, FixStep{c, s + "."})
 		} else {
-			f.Steps = append(f.Steps, c+": not known to this report; see the finding's message.")
+			f.Steps = append(f.Steps, FixStep{c, "not known to this report; see the finding's message."})
 		}
 	}
 	if len(cs) == 0 && decision == DecisionUnfixable {
-		f.Steps = append(f.Steps, "No finding: the reason says what stops the guard (e.g. a mode tag with a bad value, or a policy that does not parse).")
+		f.Steps = append(f.Steps, FixStep{"", "No finding: the reason says what stops the guard (e.g. a mode tag with a bad value, or a policy that does not parse)."})
 	}
 	return f
 }
