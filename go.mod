@@ -13,13 +13,10 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/ssm v1.82.1
 	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0
 	github.com/aws/smithy-go v1.28.9
+	github.com/chromedp/cdproto v0.159.0 // test harness only (shared/harness/browser)
+	github.com/chromedp/chromedp v0.23.0 // test harness only (shared/harness/browser)
 	github.com/google/go-cmp v0.7.0
 	pgregory.net/rapid v1.3.0
-)
-
-require (
-	github.com/chromedp/cdproto v0.159.0
-	github.com/chromedp/chromedp v0.23.0
 )
 
 require (
