@@ -80,7 +80,7 @@ func TestInBrowser(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Roles judged\n13", "Require a source identity\n30.8%", "Allow one, not shown to require it\n7.7%", "Open\n7",
-		"this account (unknown id)", "/ops <admin> & co", "Callers that block the others",
+		"this account (unknown id)", "/ops <admin> & co", "Callers that block the others", "What the finding codes mean",
 		"arn:aws:iam::444455556666:role/ci-runner", "2026-11-30T17:42:10Z",
 		"Made 2026-12-01 08:30:00 UTC",
 	} {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,7 +94,7 @@ func TestDecodeUnusable(t *testing.T) {
 		{"no role", `{"decision":"compliant","mode":"audit"}`, `no "role" or "arn"`},
 		{"bad account", strings.Replace(scanLine, `{"role"`, `{"account":"12","role"`, 1), `account "12"`},
 		{"patched in audit", strings.Replace(scanLine, `"compliant"`, `"patched"`, 1), "never writes in audit"},
-		{"wrong type", `{"role":"r","decision":7,"mode":"audit"}`, "scan record"},
+		{"wrong type", `{"role":"r","decision":7,"mode":"audit"}`, "not a JSON object of a scan or readiness record"},
 		{"second line bad", scanLine + "\n{", "line 2"},
 		{"readiness no role", `{"assumptions":1,"ready":true}`, `no "role"`},
 		{"readiness counts", strings.Replace(readinessLine, `"withoutSourceIdentity":0`, `"withoutSourceIdentity":2`, 1), "counts"},
@@ -196,15 +197,66 @@ func TestBuildAccounts(t *testing.T) {
 	if g := rep.Accounts[0].Groups; g[0].Decision != "unfixable" || g[1].Decision != "would-patch" || len(g[1].Codes) != 2 || len(g[2].Codes) != 1 {
 		t.Errorf("groups of 111122223333: %+v", g)
 	}
-	if rep.Readiness == nil || rep.Readiness.Ready != 1 || len(rep.Readiness.Blocked) != 2 {
-		t.Fatalf("readiness: %+v", rep.Readiness)
+	rv := rep.Readiness
+	if rv == nil || rv.Ready != 1 || rv.NotReady != 2 || len(rv.Blockers) != 2 {
+		t.Fatalf("readiness: %+v", rv)
 	}
-	// Most assumptions without a source identity first; only blocking callers.
-	if b := rep.Readiness.Blocked[0]; b.Role != "arn:aws:iam::222233334444:role/console-admins" || len(b.Blockers) != 1 {
-		t.Errorf("first blocked role %s with %d blockers", b.Role, len(b.Blockers))
+	// Only callers without a source identity (or from the console) block; most without first.
+	want0 := htmlreport.Blocker{Principal: "arn:aws:sts::222233334444:assumed-role/AWSReservedSSO_Admin_abc/alice@example.com",
+		Roles: []string{"arn:aws:iam::222233334444:role/console-admins"}, RoleCount: 1, Assumptions: 5, WithoutSourceIdentity: 5,
+		LastSeen: "2026-11-29T16:20:00Z", Clients: []string{"console"}, Console: true,
+		Actions: []string{"console role switching cannot set a source identity: keep this role in allow, or sign in through an identity provider that sets one"}}
+	if diff := cmp.Diff(want0, rv.Blockers[0]); diff != "" {
+		t.Errorf("first blocker (-want +got):\n%s", diff)
 	}
-	if b := rep.Readiness.Blocked[1]; len(b.Blockers) != 1 || b.Blockers[0].Principal != "arn:aws:iam::444455556666:role/ci-runner" {
-		t.Errorf("app-deployer blockers: %+v", b.Blockers)
+	if b := rv.Blockers[1]; b.Principal != "arn:aws:iam::444455556666:role/ci-runner" || b.WithoutSourceIdentity != 2 {
+		t.Errorf("second blocker: %+v", b)
+	}
+	if diff := cmp.Diff([]htmlreport.ReadyAccount{{Label: "111122223333", Roles: []string{"arn:aws:iam::111122223333:role/jobs/batch-worker"}}}, rv.ReadyByAccount); diff != "" {
+		t.Errorf("ready roles (-want +got):\n%s", diff)
+	}
+}
+
+// A big organization: the page lists at most MaxListedOpenRoles open roles, the same number
+// from every group, and counts the rest; blockers are merged by principal and capped.
+func TestLimits(t *testing.T) {
+	var lines []string
+	for a := 0; a < 30; a++ {
+		for r := 0; r < 400; r++ {
+			lines = append(lines, fmt.Sprintf(`{"account":"%012d","role":"r%d","arn":"arn:aws:iam::%012d:role/r%d","path":"/","decision":"would-patch","reason":"x","mode":"audit","findings":[]}`, a, r, a, r))
+		}
+	}
+	for r := 0; r < 2*htmlreport.MaxBlockers; r++ {
+		lines = append(lines, fmt.Sprintf(`{"role":"arn:aws:iam::000000000001:role/b%d","assumptions":1,"withoutSourceIdentity":1,"ready":false,"callers":[{"principal":"p%d","assumptions":1,"withoutSourceIdentity":1},{"principal":"everyone","assumptions":1,"withoutSourceIdentity":1}]}`, r, r))
+	}
+	in := decodeString(t, "big", strings.Join(lines, "\n"))
+	rep := htmlreport.Build([]htmlreport.Input{in}, htmlreport.Options{})
+	listed, all := 0, 0
+	for _, a := range rep.Accounts {
+		for _, g := range a.Groups {
+			listed += g.Shown
+			all += len(g.Roles)
+			if g.Shown != 166 || g.MoreRoles() != 400-166 {
+				t.Fatalf("group of %s lists %d of %d; want 166 (30 groups x 166 <= %d)", a.Label, g.Shown, len(g.Roles), htmlreport.MaxListedOpenRoles)
+			}
+		}
+	}
+	if all != 12000 || listed > htmlreport.MaxListedOpenRoles {
+		t.Errorf("listed %d of %d open roles", listed, all)
+	}
+	rv := rep.Readiness
+	if len(rv.Blockers) != htmlreport.MaxBlockers || rv.MoreBlockers != htmlreport.MaxBlockers+1 {
+		t.Errorf("%d blockers listed, %d more; want %d and %d", len(rv.Blockers), rv.MoreBlockers, htmlreport.MaxBlockers, htmlreport.MaxBlockers+1)
+	}
+	if b := rv.Blockers[0]; b.Principal != "everyone" || b.RoleCount != 2*htmlreport.MaxBlockers || len(b.Roles) != htmlreport.MaxRolesPerBlocker || b.MoreRoles() != 2*htmlreport.MaxBlockers-htmlreport.MaxRolesPerBlocker {
+		t.Errorf("the caller blocking every role: %+v", b)
+	}
+	var page bytes.Buffer
+	if err := htmlreport.Render(&page, rep); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(page.String(), "And 234 more roles like these") || !strings.Contains(page.String(), "And 1,001 more callers") {
+		t.Error("the page does not say how many roles and callers it does not list")
 	}
 }
 

@@ -85,8 +85,15 @@ type OpenGroup struct {
 	Decision, Mode, Reason string
 	Codes                  []string
 	Fix                    Fix
-	Roles                  []OpenRole
+	Roles                  []OpenRole // every role of the group, by name
+	Shown                  int        // how many of Roles the page lists (MaxListedOpenRoles)
 }
+
+// ShownRoles are the roles the page lists.
+func (g OpenGroup) ShownRoles() []OpenRole { return g.Roles[:g.Shown] }
+
+// MoreRoles is how many of the group's roles the page does not list.
+func (g OpenGroup) MoreRoles() int { return len(g.Roles) - g.Shown }
 
 // Fix says what the guard would do about a group of open roles, from the decision and the
 // finding codes (the scan records do not carry the fixed policy).
@@ -130,20 +137,51 @@ type InputInfo struct {
 	DuplicateRecords int // records of a role an earlier record already described (the later kept)
 }
 
+// Limits that keep the page readable and small for an organization of hundreds of accounts.
+// What is not listed is counted on the page.
+const (
+	// MaxListedOpenRoles is how many open roles the page lists one by one. When there are more,
+	// every group lists the same number of its roles (the largest that fits; at least one) and
+	// says how many more it has.
+	MaxListedOpenRoles = 5000
+	// MaxBlockers is how many blocking callers the readiness section lists (most roles first).
+	MaxBlockers = 1000
+	// MaxRolesPerBlocker is how many of a blocking caller's roles the page names.
+	MaxRolesPerBlocker = 10
+)
+
 // ReadinessView is the readiness part of the report.
 type ReadinessView struct {
-	Roles, Ready int
-	ReadyRoles   []ReadinessRole // sorted by account, role
-	Blocked      []ReadinessRole // most assumptions without a source identity first
+	Roles, Ready   int
+	ReadyByAccount []ReadyAccount // by account label
+	// NotReady counts roles that are not ready; NoCallerListed those of them whose record names
+	// no caller without a source identity (nothing to act on in the record).
+	NotReady, NoCallerListed int
+	Blockers                 []Blocker // most roles blocked first, at most MaxBlockers
+	MoreBlockers             int       // blockers not listed
 }
 
-// ReadinessRole is one readiness record with its account label and the callers that block it.
-type ReadinessRole struct {
-	ReadinessRecord
-	AccountLabel string
-	Window       string
-	Blockers     []Caller // callers with assumptions without a source identity, or console sessions
+// ReadyAccount is one account's roles that are ready for require.
+type ReadyAccount struct {
+	Label string
+	Roles []string // role ARNs, sorted
 }
+
+// Blocker is one caller that assumed at least one role without a source identity (or from the
+// console), over every role it blocks.
+type Blocker struct {
+	Principal                          string
+	Roles                              []string // ARNs of the roles it blocks, sorted; at most MaxRolesPerBlocker
+	RoleCount                          int
+	Assumptions, WithoutSourceIdentity int    // over those roles
+	LastSeen                           string // latest lastSeen (RFC 3339)
+	Clients                            []string
+	Console                            bool
+	Actions                            []string // distinct actions the readiness records give
+}
+
+// MoreRoles is how many of the blocker's roles are not named.
+func (b Blocker) MoreRoles() int { return b.RoleCount - len(b.Roles) }
 
 // Report is everything the page shows. Build makes it; Render writes it.
 type Report struct {
@@ -154,10 +192,11 @@ type Report struct {
 	Accounts  []Account // worst first: most open roles, then the lowest share requiring
 	Readiness *ReadinessView
 	Inputs    []InputInfo
-	Modes     []Count // modes seen in the scan records
-	Decisions []Count // decisions seen
-	Codes     []Count // finding codes seen
-	Windows   []Count // readiness windows seen
+	Modes     []Count  // modes seen in the scan records
+	Decisions []Count  // decisions seen
+	Codes     []Count  // finding codes seen
+	Windows   []Count  // readiness windows seen
+	OpenCodes []string // finding codes of the open roles, for the legend
 	// ScanRecords and ReadinessRecords count the records used (after duplicates).
 	ScanRecords, ReadinessRecords int
 }
@@ -184,7 +223,7 @@ func Build(inputs []Input, opts Options) *Report {
 		rec   T
 	}
 	scan := map[string]keyed[ScanRecord]{}
-	ready := map[string]keyed[ReadinessRecord]{}
+	ready := map[string]ReadinessRecord{}
 	n := 0
 	for _, in := range inputs {
 		info := InputInfo{Name: in.Name, SHA256: in.SHA256, Scan: len(in.Scan), Readiness: len(in.Readiness)}
@@ -203,8 +242,7 @@ func Build(inputs []Input, opts Options) *Report {
 			if _, dup := ready[r.Role]; dup {
 				info.DuplicateRecords++
 			}
-			ready[r.Role] = keyed[ReadinessRecord]{n, r}
-			n++
+			ready[r.Role] = r
 		}
 		rep.Inputs = append(rep.Inputs, info)
 	}
@@ -256,8 +294,12 @@ func Build(inputs []Input, opts Options) *Report {
 		}
 		g.Roles = append(g.Roles, openRole(r))
 	}
+	open := map[string]bool{}
 	for a, gs := range groups {
 		for _, g := range gs {
+			for _, c := range g.Codes {
+				open[c] = true
+			}
 			slices.SortFunc(g.Roles, func(x, y OpenRole) int { return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(x.ARN, y.ARN)) })
 			a.Groups = append(a.Groups, *g)
 		}
@@ -268,47 +310,18 @@ func Build(inputs []Input, opts Options) *Report {
 	}
 
 	if len(ready) > 0 {
-		rv := &ReadinessView{}
-		for _, kr := range ready {
-			r := kr.rec
-			rep.ReadinessRecords++
-			a := acct(ReadinessAccountOf(r))
-			a.ReadinessRoles++
-			rv.Roles++
-			rr := ReadinessRole{ReadinessRecord: r, AccountLabel: a.Label, Window: window(r)}
-			if rr.Window != "" {
-				windows[rr.Window]++
-			}
-			if r.Ready {
-				a.ReadyRoles++
-				rv.Ready++
-				rv.ReadyRoles = append(rv.ReadyRoles, rr)
-				continue
-			}
-			for _, c := range r.Callers {
-				if c.WithoutSourceIdentity > 0 || c.Console {
-					rr.Blockers = append(rr.Blockers, c)
-				}
-			}
-			slices.SortFunc(rr.Blockers, func(x, y Caller) int {
-				return cmp.Or(cmp.Compare(y.WithoutSourceIdentity, x.WithoutSourceIdentity), cmp.Compare(x.Principal, y.Principal))
-			})
-			rv.Blocked = append(rv.Blocked, rr)
-		}
-		slices.SortFunc(rv.ReadyRoles, func(x, y ReadinessRole) int {
-			return cmp.Or(cmp.Compare(x.AccountLabel, y.AccountLabel), cmp.Compare(x.Role, y.Role))
-		})
-		slices.SortFunc(rv.Blocked, func(x, y ReadinessRole) int {
-			return cmp.Or(cmp.Compare(y.WithoutSourceIdentity, x.WithoutSourceIdentity), cmp.Compare(y.ConsoleSessions, x.ConsoleSessions),
-				cmp.Compare(x.AccountLabel, y.AccountLabel), cmp.Compare(x.Role, y.Role))
-		})
-		rep.Readiness = rv
+		rep.Readiness = buildReadiness(ready, acct, windows, &rep.ReadinessRecords)
 	}
 
 	for _, a := range accounts {
 		rep.Accounts = append(rep.Accounts, *a)
 	}
 	slices.SortFunc(rep.Accounts, worstFirst)
+	limitListed(rep.Accounts, MaxListedOpenRoles)
+	for c := range open {
+		rep.OpenCodes = append(rep.OpenCodes, c)
+	}
+	slices.Sort(rep.OpenCodes)
 	rep.Modes, rep.Decisions, rep.Codes, rep.Windows = counts(modes), counts(decisions), counts(codes), counts(windows)
 	return rep
 }
@@ -395,7 +408,7 @@ func openRole(r ScanRecord) OpenRole {
 		default:
 			fv.Where = "statement " + strconv.Itoa(f.Statement)
 		}
-		if _, known := fixable[f.Code]; !known {
+		if h, known := codeHelp[f.Code]; !known || !h.fixable {
 			fv.Message = f.Message // needs a person, or a code this report does not know
 		}
 		o.Findings = append(o.Findings, fv)
@@ -403,21 +416,32 @@ func openRole(r ScanRecord) OpenRole {
 	return o
 }
 
-// fixable are the codes whose message says no more than code, statement and principals.
-var fixable = map[trustpolicy.Code]string{
-	trustpolicy.CodeMissingSetSourceIdentity: "add sts:SetSourceIdentity to the statement's actions for the principals listed, so that they can pass a source identity",
-	trustpolicy.CodeMissingCondition:         `add a condition on sts:SourceIdentity (StringLike, the configured patterns; "*" by default) to the statement, so that the principals listed are refused without a source identity`,
+// codeHelp says, for every finding code the report knows, what the guard does about it
+// (short, for a group's fix) and in full (the page's legend of codes).
+var codeHelp = map[trustpolicy.Code]struct {
+	fixable     bool
+	short, long string
+}{
+	trustpolicy.CodeMissingSetSourceIdentity: {true, "add sts:SetSourceIdentity for the principals listed",
+		"The statement does not let the principals listed pass a source identity. The guard adds sts:SetSourceIdentity to the statement's actions (allow and require modes; a mixed statement is split so that service principals keep theirs)."},
+	trustpolicy.CodeMissingCondition: {true, "add the sts:SourceIdentity condition",
+		`The statement lets the principals listed assume the role without a source identity. In require mode the guard adds a condition on sts:SourceIdentity (StringLike, the configured patterns; "*" by default), so that they are refused without one.`},
+	trustpolicy.CodeDenyConflict: {false, "a person must reconcile the Deny statement",
+		"A Deny statement blocks sts:SetSourceIdentity for these principals, so requiring a source identity would lock them out. The guard leaves the statement as is."},
+	trustpolicy.CodeConditionConflict: {false, "a person must change the statement's conditions",
+		"The statement's own conditions on sts:SourceIdentity refuse every value the patterns accept. The guard leaves it as is."},
+	trustpolicy.CodeWildcardPrincipal: {false, "a person must name the principals",
+		`"Principal": "*" lets anyone, AWS services included, assume the role. The guard does not guess who is meant: name the principals, or use {"AWS": "*"} with conditions.`},
+	trustpolicy.CodeTooLarge: {false, "a person must shorten the policy or raise the quota",
+		`The fixed policy would exceed the "role trust policy length" quota, so the guard writes nothing. Shorten the policy or raise the quota (and TrustPolicySizeLimit).`},
+	trustpolicy.CodeUniqueIDPrincipal: {false, "a person must remove the deleted principal's id",
+		"The statement names the unique id of a deleted principal; IAM may refuse to save the fixed policy until it is removed."},
+	"internal-error": {false, "report the engine bug",
+		"The engine could not fix the policy (a bug): report it with the policy."},
 }
 
-// needsPerson says what a person must do about each code the guard does not fix.
-var needsPerson = map[trustpolicy.Code]string{
-	trustpolicy.CodeDenyConflict:      "a Deny statement blocks sts:SetSourceIdentity for these principals: reconcile it with the requirement (requiring a source identity would lock them out)",
-	trustpolicy.CodeConditionConflict: "the statement's own conditions on sts:SourceIdentity refuse every accepted value: change them, or the patterns",
-	trustpolicy.CodeWildcardPrincipal: `"Principal": "*" lets anyone (AWS services included) assume the role: name the principals, or use {"AWS": "*"} with conditions`,
-	trustpolicy.CodeTooLarge:          `the fixed policy would exceed the "role trust policy length" quota: shorten the policy or raise the quota`,
-	trustpolicy.CodeUniqueIDPrincipal: "the statement names the unique id of a deleted principal, which IAM may refuse to save: remove it",
-	"internal-error":                  "the engine could not fix the policy (a bug): report it with the policy",
-}
+// CodeHelp is the legend entry of a finding code ("" for a code the report does not know).
+func CodeHelp(code string) string { return codeHelp[trustpolicy.Code(code)].long }
 
 func fixFor(decision, mode string, cs []string) Fix {
 	var f Fix
@@ -434,21 +458,129 @@ func fixFor(decision, mode string, cs []string) Fix {
 		f.Summary = "The guard could not read or write the role; fix the cause (e.g. a missing permission) and scan again."
 	}
 	for _, c := range cs {
-		code := trustpolicy.Code(c)
-		if s, ok := fixable[code]; ok {
-			if decision == DecisionWouldPatch {
-				f.Steps = append(f.Steps, FixStep{c, s + "."})
-			} else {
-				f.Steps = append(f.Steps, FixStep{c, "the guard can " + s + ", once the rest is resolved."})
-			}
-		} else if s, ok := needsPerson[code]; ok {
-			f.Steps = append(f.Steps, FixStep{c, s + "."})
-		} else {
-			f.Steps = append(f.Steps, FixStep{c, "not known to this report; see the finding's message."})
+		h, ok := codeHelp[trustpolicy.Code(c)]
+		switch {
+		case !ok:
+			f.Steps = append(f.Steps, FixStep{c, "not known to this report; see the finding's message"})
+		case h.fixable && decision != DecisionWouldPatch:
+			f.Steps = append(f.Steps, FixStep{c, "the guard can " + h.short + " once the rest is resolved"})
+		default:
+			f.Steps = append(f.Steps, FixStep{c, h.short})
 		}
 	}
 	if len(cs) == 0 && decision == DecisionUnfixable {
 		f.Steps = append(f.Steps, FixStep{"", "No finding: the reason says what stops the guard (e.g. a mode tag with a bad value, or a policy that does not parse)."})
 	}
 	return f
+}
+
+// limitListed sets Shown on every group: all its roles when the page can list every open role
+// within budget, else the same number c for every group (fewer for a smaller group), the largest
+// c >= 1 whose total fits.
+func limitListed(accts []Account, budget int) {
+	var sizes []int
+	for _, a := range accts {
+		for _, g := range a.Groups {
+			sizes = append(sizes, len(g.Roles))
+		}
+	}
+	total := func(c int) int {
+		n := 0
+		for _, s := range sizes {
+			n += min(s, c)
+		}
+		return n
+	}
+	lo, hi := 1, slices.Max(append(sizes, 1))
+	for lo < hi { // largest c in [1, max] with total(c) <= budget (c = 1 when none fits)
+		mid := (lo + hi + 1) / 2
+		if total(mid) <= budget {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	for i := range accts {
+		for j := range accts[i].Groups {
+			g := &accts[i].Groups[j]
+			g.Shown = min(len(g.Roles), lo)
+		}
+	}
+}
+
+func buildReadiness(ready map[string]ReadinessRecord, acct func(string) *Account, windows map[string]int, n *int) *ReadinessView {
+	rv := &ReadinessView{}
+	readyBy := map[string][]string{}
+	type agg struct {
+		b     Blocker
+		roles []string
+	}
+	blockers := map[string]*agg{}
+	for _, r := range ready {
+		*n++
+		a := acct(ReadinessAccountOf(r))
+		a.ReadinessRoles++
+		rv.Roles++
+		if w := window(r); w != "" {
+			windows[w]++
+		}
+		if r.Ready {
+			a.ReadyRoles++
+			rv.Ready++
+			readyBy[a.Label] = append(readyBy[a.Label], r.Role)
+			continue
+		}
+		rv.NotReady++
+		listed := false
+		for _, c := range r.Callers {
+			if c.WithoutSourceIdentity == 0 && !c.Console {
+				continue
+			}
+			listed = true
+			g := blockers[c.Principal]
+			if g == nil {
+				g = &agg{b: Blocker{Principal: c.Principal}}
+				blockers[c.Principal] = g
+			}
+			g.roles = append(g.roles, r.Role)
+			g.b.Assumptions += c.Assumptions
+			g.b.WithoutSourceIdentity += c.WithoutSourceIdentity
+			if c.LastSeen > g.b.LastSeen { // RFC 3339 in UTC sorts as text
+				g.b.LastSeen = c.LastSeen
+			}
+			if c.Client != "" && !slices.Contains(g.b.Clients, c.Client) {
+				g.b.Clients = append(g.b.Clients, c.Client)
+			}
+			if c.Action != "" && !slices.Contains(g.b.Actions, c.Action) {
+				g.b.Actions = append(g.b.Actions, c.Action)
+			}
+			g.b.Console = g.b.Console || c.Console
+		}
+		if !listed {
+			rv.NoCallerListed++
+		}
+	}
+	for label, roles := range readyBy {
+		slices.Sort(roles)
+		rv.ReadyByAccount = append(rv.ReadyByAccount, ReadyAccount{Label: label, Roles: roles})
+	}
+	slices.SortFunc(rv.ReadyByAccount, func(x, y ReadyAccount) int { return cmp.Compare(x.Label, y.Label) })
+	for _, g := range blockers {
+		slices.Sort(g.roles)
+		g.roles = slices.Compact(g.roles)
+		g.b.RoleCount = len(g.roles)
+		g.b.Roles = g.roles[:min(len(g.roles), MaxRolesPerBlocker)]
+		slices.Sort(g.b.Clients)
+		slices.Sort(g.b.Actions)
+		rv.Blockers = append(rv.Blockers, g.b)
+	}
+	slices.SortFunc(rv.Blockers, func(x, y Blocker) int {
+		return cmp.Or(cmp.Compare(y.RoleCount, x.RoleCount), cmp.Compare(y.WithoutSourceIdentity, x.WithoutSourceIdentity),
+			cmp.Compare(x.Principal, y.Principal))
+	})
+	if len(rv.Blockers) > MaxBlockers {
+		rv.MoreBlockers = len(rv.Blockers) - MaxBlockers
+		rv.Blockers = rv.Blockers[:MaxBlockers]
+	}
+	return rv
 }

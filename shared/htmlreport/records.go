@@ -146,32 +146,52 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 	}
 }
 
+// record is both kinds at once, so that one json.Unmarshal both reads a line and tells its
+// kind (the pointers are nil when a field is absent).
+type record struct {
+	Role     string                `json:"role"`
+	Account  string                `json:"account"`
+	ARN      string                `json:"arn"`
+	Path     string                `json:"path"`
+	Decision *string               `json:"decision"`
+	Reason   string                `json:"reason"`
+	Mode     string                `json:"mode"`
+	Findings []trustpolicy.Finding `json:"findings"`
+	Error    string                `json:"error"`
+
+	Assumptions                  *int     `json:"assumptions"`
+	Ready                        *bool    `json:"ready"`
+	WithoutSourceIdentity        int      `json:"withoutSourceIdentity"`
+	CallersWithoutSourceIdentity []string `json:"callersWithoutSourceIdentity"`
+	ConsoleSessions              int      `json:"consoleSessions"`
+	WindowStart                  string   `json:"windowStart"`
+	WindowEnd                    string   `json:"windowEnd"`
+	Callers                      []Caller `json:"callers"`
+}
+
 func (in *Input) add(line []byte) error {
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(line, &keys); err != nil {
-		return fmt.Errorf("not a JSON object: %v", err)
+	if line[0] != '{' {
+		return errors.New("not a JSON object")
 	}
-	_, hasDecision := keys["decision"]
-	_, hasAssumptions := keys["assumptions"]
-	_, hasReady := keys["ready"]
-	isReadiness := hasAssumptions && hasReady
+	var r record
+	if err := json.Unmarshal(line, &r); err != nil {
+		return fmt.Errorf("not a JSON object of a scan or readiness record: %v", err)
+	}
+	isReadiness := r.Assumptions != nil && r.Ready != nil
 	switch {
-	case hasDecision && isReadiness:
+	case r.Decision != nil && isReadiness:
 		return errors.New(`record has both "decision" (scan) and "assumptions"/"ready" (readiness)`)
-	case hasDecision:
-		var rec ScanRecord
-		if err := json.Unmarshal(line, &rec); err != nil {
-			return fmt.Errorf("scan record: %v", err)
-		}
+	case r.Decision != nil:
+		rec := ScanRecord{Role: r.Role, ARN: r.ARN, Path: r.Path, Account: r.Account, Decision: *r.Decision,
+			Reason: r.Reason, Mode: r.Mode, Findings: r.Findings, Error: r.Error}
 		if err := rec.validate(); err != nil {
 			return fmt.Errorf("scan record %s: %v", rec.label(), err)
 		}
 		in.Scan = append(in.Scan, rec)
 	case isReadiness:
-		var rec ReadinessRecord
-		if err := json.Unmarshal(line, &rec); err != nil {
-			return fmt.Errorf("readiness record: %v", err)
-		}
+		rec := ReadinessRecord{Role: r.Role, Account: r.Account, Assumptions: *r.Assumptions, WithoutSourceIdentity: r.WithoutSourceIdentity,
+			CallersWithoutSourceIdentity: r.CallersWithoutSourceIdentity, ConsoleSessions: r.ConsoleSessions, Ready: *r.Ready,
+			WindowStart: r.WindowStart, WindowEnd: r.WindowEnd, Callers: r.Callers}
 		if err := rec.validate(); err != nil {
 			return fmt.Errorf("readiness record %q: %v", rec.Role, err)
 		}

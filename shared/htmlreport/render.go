@@ -18,12 +18,13 @@ var pageTemplate string
 var pageCSS string
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"num":    Num,
-	"share":  Share,
-	"plural": plural,
-	"utc":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
-	"anchor": anchor,
-	"bar":    bar,
+	"num":      Num,
+	"share":    Share,
+	"plural":   plural,
+	"utc":      func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"anchor":   anchor,
+	"bar":      bar,
+	"codeHelp": CodeHelp,
 	"counts": func(key, unit, caption string, rows []Count) countsTable {
 		return countsTable{key, unit, caption, rows}
 	},
@@ -42,6 +43,8 @@ type view struct {
 	ChartText      string
 	OpenAccounts   int
 	ReasonRequires string
+	MaxListed      int
+	MaxBlockers    int
 }
 
 type segment struct {
@@ -52,7 +55,8 @@ type segment struct {
 
 // Render writes the page for r. Nothing is written when the template fails.
 func Render(w io.Writer, r *Report) error {
-	v := view{R: r, CSS: template.CSS(pageCSS), ReasonRequires: ReasonRequires}
+	v := view{R: r, CSS: template.CSS(pageCSS), ReasonRequires: ReasonRequires,
+		MaxListed: MaxListedOpenRoles, MaxBlockers: MaxBlockers}
 	for _, a := range r.Accounts {
 		if a.Open > 0 {
 			v.OpenAccounts++
