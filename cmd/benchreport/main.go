@@ -32,7 +32,16 @@ func main() {
 	runs := flag.Int("runs", 3, "browser loads per report (a fresh tab each)")
 	mixes := flag.String("mix", "mid,open", "comma-separated mixes: mid (halfway from audit to require), open (first audit: every role not exempt open)")
 	keep := flag.String("keep", "", "keep the inputs and reports in `DIR` (default: a temporary directory, removed)")
+	shot := flag.String("screenshot", "", "instead: take a 1200x1100 screenshot of the report `HTML` file (e.g. make demo's) and write it to -o")
+	shotOut := flag.String("o", "report.png", "the screenshot's `PNG` file")
 	flag.Parse()
+	if *shot != "" {
+		if err := screenshot(*shot, *shotOut); err != nil {
+			fmt.Fprintf(os.Stderr, "benchreport: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*accounts, *roles, *readiness, *runs, strings.Split(*mixes, ","), *keep); err != nil {
 		fmt.Fprintf(os.Stderr, "benchreport: %v\n", err)
 		os.Exit(1)
@@ -162,6 +171,37 @@ func measure(b *browser.Browser, path string) (load, layout float64, err error) 
 		return 0, 0, err
 	}
 	return v[0], v[0] + v[1], nil
+}
+
+// screenshot writes a PNG of the top of an HTML file as Chromium shows it.
+func screenshot(page, out string) error {
+	path, err := browser.Find()
+	if err != nil {
+		return fmt.Errorf("%w; %s", err, browser.InstallHint)
+	}
+	b, err := browser.Start(context.Background(), path)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	tab, cancel := b.Tab()
+	defer cancel()
+	abs, err := filepath.Abs(page)
+	if err != nil {
+		return err
+	}
+	if err := chromedp.Do(tab, chromedp.EmulateViewport(1200, 1100), chromedp.Navigate((&url.URL{Scheme: "file", Path: abs}).String())); err != nil {
+		return err
+	}
+	png, err := chromedp.Run(tab, chromedp.CaptureScreenshot())
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, png, 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s\n", out)
+	return nil
 }
 
 func median(xs []float64) float64 {
