@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/chromedp"
 
 	"github.com/source-identity-guard/source-identity-guard/shared/harness/browser"
@@ -34,7 +36,15 @@ func main() {
 	keep := flag.String("keep", "", "keep the inputs and reports in `DIR` (default: a temporary directory, removed)")
 	shot := flag.String("screenshot", "", "instead: take a 1200x1100 screenshot of the report `HTML` file (e.g. make demo's) and write it to -o")
 	shotOut := flag.String("o", "report.png", "the screenshot's `PNG` file")
+	measureOnly := flag.String("measure", "", "instead: measure the browser's load of this report `HTML` file -runs times")
 	flag.Parse()
+	if *measureOnly != "" {
+		if err := measureFile(*measureOnly, *runs); err != nil {
+			fmt.Fprintf(os.Stderr, "benchreport: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *shot != "" {
 		if err := screenshot(*shot, *shotOut); err != nil {
 			fmt.Fprintf(os.Stderr, "benchreport: %v\n", err)
@@ -72,7 +82,7 @@ func run(accounts, roles, readiness, runs int, mixes []string, keep string) erro
 
 	fmt.Printf("HTML report benchmark: %d accounts x %d roles, %d readiness records per account; %d browser loads each (%s)\n\n",
 		accounts, roles, readiness, runs, path)
-	fmt.Printf("%-5s %8s %8s %10s %9s %9s %9s  %s\n", "mix", "roles", "open", "size", "go ms", "load ms", "layout ms", "browser runs (load ms)")
+	fmt.Printf("%-5s %8s %8s %10s %9s %9s %9s %9s  %s\n", "mix", "roles", "open", "size", "go ms", "load ms", "layout ms", "cpu ms", "browser runs (load ms)")
 	for _, m := range mixes {
 		mix, ok := map[string]syntheticorg.Mix{"mid": syntheticorg.MidRollout, "open": syntheticorg.AllOpen}[m]
 		if !ok {
@@ -93,20 +103,22 @@ func run(accounts, roles, readiness, runs int, mixes []string, keep string) erro
 		if err := os.WriteFile(out, page, 0o644); err != nil {
 			return err
 		}
-		var loads, layouts []float64
+		var loads, layouts, cpus []float64
 		for i := 0; i < runs; i++ {
-			load, layout, err := measure(b, out)
+			load, layout, cpu, err := measure(b, out)
 			if err != nil {
 				return err
 			}
-			loads, layouts = append(loads, load), append(layouts, layout)
+			loads, layouts, cpus = append(loads, load), append(layouts, layout), append(cpus, cpu)
 		}
-		fmt.Printf("%-5s %8d %8d %7.2f MB %9d %9.0f %9.0f  %s\n", m, rep.Total.Judged+rep.Total.Skipped, rep.Total.Open,
-			float64(len(page))/1e6, goMS, median(loads), median(layouts), fmtRuns(loads))
+		fmt.Printf("%-5s %8d %8d %7.2f MB %9d %9.0f %9.0f %9.0f  %s\n", m, rep.Total.Judged+rep.Total.Skipped, rep.Total.Open,
+			float64(len(page))/1e6, goMS, median(loads), median(layouts), median(cpus), fmtRuns(loads))
 	}
 	fmt.Println("\nsize: bytes of the HTML file (MB = 10^6 bytes). go ms: decode + summarise + render in Go.")
 	fmt.Println("load ms: navigation start to the end of the load event (PerformanceNavigationTiming.loadEventEnd), median.")
 	fmt.Println("layout ms: load plus the time a forced layout of the whole page takes after it (document.body.scrollHeight), median.")
+	fmt.Println("cpu ms: the renderer main thread's CPU time for the tab (Performance.getMetrics TaskDuration, threadTicks), median:")
+	fmt.Println("        parsing, style, layout and paint, without the waiting a busy machine adds to load ms.")
 	if keep != "" {
 		fmt.Printf("inputs and reports kept in %s\n", dir)
 	}
@@ -147,19 +159,26 @@ func render(paths ...string) (*htmlreport.Report, []byte, error) {
 	return rep, b.Bytes(), nil
 }
 
-// measure loads the page in a fresh tab and returns the load time and the load time plus a
-// forced layout of the whole page, in milliseconds from navigation start.
-func measure(b *browser.Browser, path string) (load, layout float64, err error) {
+// measure loads the page in a fresh tab and returns the load time, the load time plus a forced
+// layout of the whole page (milliseconds from navigation start) and the main thread's CPU time.
+func measure(b *browser.Browser, path string) (load, layout, cpu float64, err error) {
 	tab, cancel := b.Tab()
 	defer cancel()
 	ctx, stop := context.WithTimeout(tab, 2*time.Minute)
 	defer stop()
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
+	}
+	if _, err := chromedp.Call(ctx, performance.Enable, performance.EnableParams{TimeDomain: performance.EnableTimeDomainThreadTicks}); err != nil {
+		return 0, 0, 0, err
+	}
+	before, err := taskSeconds(ctx)
+	if err != nil {
+		return 0, 0, 0, err
 	}
 	u := (&url.URL{Scheme: "file", Path: path}).String()
 	if err := chromedp.Do(ctx, chromedp.Navigate(u)); err != nil {
-		return 0, 0, fmt.Errorf("load %s: %w", path, err)
+		return 0, 0, 0, fmt.Errorf("load %s: %w", path, err)
 	}
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => {
 		const nav = performance.getEntriesByType("navigation")[0];
@@ -168,9 +187,50 @@ func measure(b *browser.Browser, path string) (load, layout float64, err error) 
 		return [nav.loadEventEnd, performance.now() - t0, h];
 	})()`))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	return v[0], v[0] + v[1], nil
+	after, err := taskSeconds(ctx)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return v[0], v[0] + v[1], 1000 * (after - before), nil
+}
+
+func taskSeconds(ctx context.Context) (float64, error) {
+	res, err := chromedp.Call(ctx, performance.GetMetrics, cdp.Empty{})
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range res.Metrics {
+		if m.Name == "TaskDuration" {
+			return m.Value, nil
+		}
+	}
+	return 0, fmt.Errorf("Performance.getMetrics has no TaskDuration")
+}
+
+func measureFile(page string, runs int) error {
+	path, err := browser.Find()
+	if err != nil {
+		return err
+	}
+	b, err := browser.Start(context.Background(), path)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	abs, err := filepath.Abs(page)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < runs; i++ {
+		load, layout, cpu, err := measure(b, abs)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s: load %.0f ms, layout %.0f ms, cpu %.0f ms\n", page, load, layout, cpu)
+	}
+	return nil
 }
 
 // screenshot writes a PNG of the top of an HTML file as Chromium shows it.

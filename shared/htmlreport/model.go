@@ -451,7 +451,7 @@ func fixFor(decision, mode string, cs []string) Fix {
 		if mode == ModeAllow {
 			target = "allow"
 		}
-		f.Summary = fmt.Sprintf("The guard would rewrite the trust policy to %s a source identity (with sidguard scan --fix, or the guard in %s mode):", target, target)
+		f.Summary = fmt.Sprintf("The guard would rewrite the trust policy to %s a source identity:", target)
 	case DecisionUnfixable:
 		f.Summary = "The guard writes nothing here: a person must act."
 	case DecisionFailed:
