@@ -82,6 +82,7 @@ func run(accounts, roles, readiness, runs int, mixes []string, keep string) erro
 
 	fmt.Printf("HTML report benchmark: %d accounts x %d roles, %d readiness records per account; %d browser loads each (%s)\n\n",
 		accounts, roles, readiness, runs, path)
+	largest := 0
 	fmt.Printf("%-5s %8s %8s %10s %9s %9s %9s %9s  %s\n", "mix", "roles", "open", "size", "go ms", "load ms", "layout ms", "cpu ms", "browser runs (load ms)")
 	for _, m := range mixes {
 		mix, ok := map[string]syntheticorg.Mix{"mid": syntheticorg.MidRollout, "open": syntheticorg.AllOpen}[m]
@@ -99,6 +100,7 @@ func run(accounts, roles, readiness, runs int, mixes []string, keep string) erro
 			return err
 		}
 		goMS := time.Since(start).Milliseconds()
+		largest = max(largest, len(page))
 		out := filepath.Join(dir, m+"-report.html")
 		if err := os.WriteFile(out, page, 0o644); err != nil {
 			return err
@@ -114,7 +116,28 @@ func run(accounts, roles, readiness, runs int, mixes []string, keep string) erro
 		fmt.Printf("%-5s %8d %8d %7.2f MB %9d %9.0f %9.0f %9.0f  %s\n", m, rep.Total.Judged+rep.Total.Skipped, rep.Total.Open,
 			float64(len(page))/1e6, goMS, median(loads), median(layouts), median(cpus), fmtRuns(loads))
 	}
-	fmt.Println("\nsize: bytes of the HTML file (MB = 10^6 bytes). go ms: decode + summarise + render in Go.")
+	// The floor on this machine: a page of plain paragraphs as large as the largest report.
+	var plain strings.Builder
+	plain.WriteString("<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\"><title>plain</title>\n")
+	for i := 0; plain.Len() < largest; i++ {
+		fmt.Fprintf(&plain, "<p>line %d lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod</p>\n", i)
+	}
+	plainPath := filepath.Join(dir, "plain.html")
+	if err := os.WriteFile(plainPath, []byte(plain.String()), 0o644); err != nil {
+		return err
+	}
+	var loads, layouts, cpus []float64
+	for i := 0; i < runs; i++ {
+		load, layout, cpu, err := measure(b, plainPath)
+		if err != nil {
+			return err
+		}
+		loads, layouts, cpus = append(loads, load), append(layouts, layout), append(cpus, cpu)
+	}
+	fmt.Printf("%-5s %8s %8s %7.2f MB %9s %9.0f %9.0f %9.0f  %s\n", "plain", "-", "-", float64(plain.Len())/1e6, "-",
+		median(loads), median(layouts), median(cpus), fmtRuns(loads))
+	fmt.Println("\nplain: a page of <p> lines as large as the largest report, no CSS: what this machine's Chromium needs for that many bytes.")
+	fmt.Println("size: bytes of the HTML file (MB = 10^6 bytes). go ms: decode + summarise + render in Go.")
 	fmt.Println("load ms: navigation start to the end of the load event (PerformanceNavigationTiming.loadEventEnd), median.")
 	fmt.Println("layout ms: load plus the time a forced layout of the whole page takes after it (document.body.scrollHeight), median.")
 	fmt.Println("cpu ms: the renderer main thread's CPU time for the tab (Performance.getMetrics TaskDuration, threadTicks), median:")
