@@ -25,6 +25,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"anchor":   anchor,
 	"bar":      bar,
 	"codeHelp": CodeHelp,
+	"add":      func(a, b int) int { return a + b },
 	"counts": func(key, unit, caption string, rows []Count) countsTable {
 		return countsTable{key, unit, caption, rows}
 	},
