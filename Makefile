@@ -94,3 +94,10 @@ clean:
 .PHONY: bench-report
 bench-report:
 	$(GO) run ./cmd/benchreport $(BENCHREPORT_FLAGS)
+
+# Optional accessibility check of the HTML report with axe-core (MPL-2.0, test-only npm
+# devDependency in shared/htmlreport/testdata/axe, never shipped; needs Node and Chromium).
+.PHONY: report-axe
+report-axe:
+	cd shared/htmlreport/testdata/axe && npm ci --no-audit --no-fund
+	SIDGUARD_AXE=1 $(GO) test -run TestAxe -v ./shared/htmlreport
