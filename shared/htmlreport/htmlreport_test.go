@@ -64,6 +64,9 @@ func TestDecodeKinds(t *testing.T) {
 	if len(mixed.Scan) != 1 || len(mixed.Readiness) != 1 {
 		t.Errorf("mixed input: %d scan, %d readiness; want 1, 1", len(mixed.Scan), len(mixed.Readiness))
 	}
+	if crlf := decodeString(t, "windows", "\xef\xbb\xbf"+scanLine+"\r\n"+scanLine+"\r\n"); len(crlf.Scan) != 2 {
+		t.Errorf("a file with a byte order mark and CRLF line ends: %d records; want 2", len(crlf.Scan))
+	}
 	if mixed.SHA256 != "" && len(mixed.SHA256) != 64 {
 		t.Errorf("SHA256 %q", mixed.SHA256)
 	}

@@ -115,6 +115,9 @@ func Decode(name string, r io.Reader) (Input, error) {
 		if err != nil && !errors.Is(err, io.EOF) {
 			return Input{}, fmt.Errorf("%w: %s line %d: %v", ErrUnusable, name, n, err)
 		}
+		if n == 1 {
+			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark (some Windows tools write one)
+		}
 		if t := bytes.TrimSpace(line); len(t) > 0 {
 			if derr := in.add(t); derr != nil {
 				return Input{}, fmt.Errorf("%w: %s line %d: %v", ErrUnusable, name, n, derr)
