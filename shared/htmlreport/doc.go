@@ -32,8 +32,9 @@
 //   - compliant in mode allow with another reason ("allows a source identity (mode allow)"):
 //     every AWS principal may pass a source identity, and the record does not show that one is
 //     required. patched in mode allow: the guard wrote such a policy. These are "allow only".
-//   - would-patch, unfixable and failed are open: the guard would still change the role (audit,
-//     or scan without --fix), a person must act, or the guard could not read or write it.
+//   - would-patch, unfixable, failed and tampered are open: the guard would still change the role
+//     (audit, or scan without --fix), a person must act, the guard could not read or write it,
+//     or one of the guard's own roles no longer has the trust policy its stack gives it.
 //   - exempt roles are judged but left alone; skipped roles (deleted during the scan, not ours)
 //     are not among the roles judged.
 //

@@ -40,7 +40,7 @@ func Classify(r ScanRecord) State {
 	case DecisionSkipped:
 		return StateSkipped
 	}
-	return StateOpen // would-patch, unfixable, failed
+	return StateOpen // would-patch, unfixable, failed, tampered
 }
 
 // Tally counts roles by state. Judged is every role but the skipped ones.
@@ -350,6 +350,8 @@ func b2i(b bool) int {
 
 func decisionRank(d string) int {
 	switch d {
+	case DecisionTampered:
+		return -1
 	case DecisionUnfixable:
 		return 0
 	case DecisionFailed:
@@ -456,6 +458,8 @@ func fixFor(decision, mode string, cs []string) Fix {
 		f.Summary = "The guard writes nothing here: a person must act."
 	case DecisionFailed:
 		f.Summary = "The guard could not read or write the role; fix the cause (e.g. a missing permission) and scan again."
+	case DecisionTampered:
+		f.Summary = "One of the guard's own roles has a trust policy other than the one its stack gives it: find who changed it; the guard restores the stack's policy when it runs in allow or require mode."
 	}
 	for _, c := range cs {
 		h, ok := codeHelp[trustpolicy.Code(c)]
