@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,7 +70,7 @@ func TestInBrowser(t *testing.T) {
 	}
 	for i, a := range rep.Accounts {
 		// Account, Roles judged, Open: the first three columns, as text.
-		want := []string{a.Label, htmlreport.Num(a.Judged), htmlreport.Num(a.Open)}
+		want := []string{a.Label, strconv.Itoa(a.Judged), strconv.Itoa(a.Open)}
 		if got := rows[i][:3]; fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("account row %d shows %q; want %q", i, got, want)
 		}
