@@ -282,7 +282,7 @@ func TestLimits(t *testing.T) {
 	if err := htmlreport.Render(&page, rep); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(page.String(), "And 234 more roles like these") || !strings.Contains(page.String(), "And 1,001 more callers") {
+	if !strings.Contains(page.String(), "And 234 more like these.") || !strings.Contains(page.String(), "The page lists 4,980 of the open roles") || !strings.Contains(page.String(), "And 1,001 more callers") {
 		t.Error("the page does not say how many roles and callers it does not list")
 	}
 }

@@ -46,6 +46,8 @@ type view struct {
 	ReasonRequires string
 	MaxListed      int
 	MaxBlockers    int
+	ListedOpen     int  // open roles listed one by one
+	MoreOpen       bool // some open roles are not listed
 }
 
 type segment struct {
@@ -61,6 +63,10 @@ func Render(w io.Writer, r *Report) error {
 	for _, a := range r.Accounts {
 		if a.Open > 0 {
 			v.OpenAccounts++
+		}
+		for _, g := range a.Groups {
+			v.ListedOpen += g.Shown
+			v.MoreOpen = v.MoreOpen || g.MoreRoles() > 0
 		}
 	}
 	v.Segments, v.ChartText = segments(r.Total)
