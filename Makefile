@@ -113,3 +113,16 @@ build-CollectFunction:
 .PHONY: bench-readiness
 bench-readiness:
 	go run ./cmd/benchreadiness
+# HTML report (sidguard report) on a synthetic organization of 500 accounts x 200 roles: file
+# size, Go time and headless Chromium's load time (goals: < 5 MB, < 2 s). Needs Debian's chromium.
+# BENCHREPORT_FLAGS: e.g. -accounts 100 -runs 5 -mix mid (go run ./cmd/benchreport -h).
+.PHONY: bench-report
+bench-report:
+	$(GO) run ./cmd/benchreport $(BENCHREPORT_FLAGS)
+
+# Optional accessibility check of the HTML report with axe-core (MPL-2.0, test-only npm
+# devDependency in shared/htmlreport/testdata/axe, never shipped; needs Node and Chromium).
+.PHONY: report-axe
+report-axe:
+	cd shared/htmlreport/testdata/axe && npm ci --no-audit --no-fund
+	SIDGUARD_AXE=1 $(GO) test -run TestAxe -v ./shared/htmlreport

@@ -167,7 +167,7 @@ func run(ctx context.Context, w io.Writer, opts options) error {
 			float64(inits[0].Microseconds())/1000)
 	}
 	fmt.Fprintf(w, "\nDone in %.1f s. moto_server, the emulator and the function are stopped.\n", time.Since(begin).Seconds())
-	return nil
+	return writeHTMLReport(w, results, opts.mode)
 }
 
 func report(w io.Writer, results []result, published int, mode string) {

@@ -38,6 +38,7 @@ var commands = []*command{
 	trailCommand,
 	credentialsCommand,
 	callerPolicyCommand,
+	htmlReportCommand,
 	versionCommand,
 }
 
