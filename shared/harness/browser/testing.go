@@ -4,16 +4,16 @@ import (
 	"context"
 	"testing"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/harness/toolreq"
+	"github.com/source-identity-guard/source-identity-guard/shared/harness/toolcheck"
 )
 
 // Require starts a browser for one test and closes it in t.Cleanup. Without Chromium it skips
-// the test, or fails it on CI (toolreq.Missing).
+// the test, or fails it on CI (toolcheck.Missing).
 func Require(t testing.TB) *Browser {
 	t.Helper()
 	path, err := Find()
 	if err != nil {
-		toolreq.Missing(t, err.Error(), InstallHint)
+		toolcheck.Missing(t, err.Error(), InstallHint)
 	}
 	b, err := Start(context.Background(), path)
 	if err != nil {
