@@ -27,13 +27,3 @@ func ExamplePolicy_Decide() {
 	// datadog: exempt (matches exempt role pattern "/vendor/*")
 	// app: patched (trust policy patched to require a source identity (tag source-identity-guard:exempt ignored: role tags are not protected, see ProtectedTags))
 }
-
-func ExampleMatch() {
-	fmt.Println(guard.Match("aws-controltower-*", "aws-controltower-AuditRole"))
-	fmt.Println(guard.Match("/vendor/*", "/vendor/datadog"))
-	fmt.Println(guard.Match("*AWSControlTower*", "awscontroltowerexecution"))
-	// Output:
-	// true
-	// true
-	// false
-}

@@ -153,7 +153,7 @@ func (p Policy) Decide(r iamrole.Role) Verdict {
 		return v
 	}
 	for _, g := range p.ExemptRolePatterns {
-		if Match(g, r.Name) || Match(g, r.Path+r.Name) {
+		if trustpolicy.Match(g, r.Name) || trustpolicy.Match(g, r.Path+r.Name) {
 			v.Decision, v.Reason, v.ExemptBy = Exempt, fmt.Sprintf("matches exempt role pattern %q", g), "pattern:"+g
 			return v
 		}
@@ -329,34 +329,6 @@ func dedupe(ss []string) []string {
 		}
 	}
 	return out
-}
-
-// Match reports whether s matches glob, where '*' matches any run of characters (including
-// '/') and '?' any one character. Matching is case-sensitive.
-func Match(glob, s string) bool {
-	// Iterative wildcard matching with backtracking to the last '*'.
-	gi, si := 0, 0
-	star, mark := -1, 0
-	for si < len(s) {
-		switch {
-		case gi < len(glob) && (glob[gi] == '?' || glob[gi] == s[si]):
-			gi++
-			si++
-		case gi < len(glob) && glob[gi] == '*':
-			star, mark = gi, si
-			gi++
-		case star >= 0:
-			gi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for gi < len(glob) && glob[gi] == '*' {
-		gi++
-	}
-	return gi == len(glob)
 }
 
 // mode is the configured mode, ModeRequire when unset.

@@ -1,7 +1,6 @@
 package guard
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 
@@ -169,70 +168,6 @@ func TestPublishes(t *testing.T) {
 	if diff := cmp.Diff(want, fromEvent); diff != "" {
 		t.Errorf("PublishesFromEvent (-want +got):\n%s", diff)
 	}
-}
-
-func TestMatch(t *testing.T) {
-	tests := []struct {
-		glob, s string
-		want    bool
-	}{
-		{"*", "", true},
-		{"*", "anything/at/all", true},
-		{"", "", true},
-		{"", "a", false},
-		{"a?c", "abc", true},
-		{"a?c", "ac", false},
-		{"aws-controltower-*", "aws-controltower-AuditRole", true},
-		{"aws-controltower-*", "x-aws-controltower-AuditRole", false},
-		{"*AWSControlTower*", "AWSControlTowerExecution", true},
-		{"*AWSControlTower*", "awscontroltowerexecution", false},
-		{"/vendor/*", "/vendor/a/b", true},
-		{"a*b*c", "aXbYbZc", true},
-		{"a*b*c", "aXbYbZ", false},
-		{"**", "x", true},
-	}
-	for _, tt := range tests {
-		if got := Match(tt.glob, tt.s); got != tt.want {
-			t.Errorf("Match(%q, %q) = %v, want %v", tt.glob, tt.s, got, tt.want)
-		}
-	}
-}
-
-// FuzzMatch compares Match with a regular expression built from the glob.
-func FuzzMatch(f *testing.F) {
-	for _, s := range [][2]string{{"a*b", "axxb"}, {"?*?", "ab"}, {"*AWSControlTower*", "xAWSControlTowery"}, {"", ""}} {
-		f.Add(s[0], s[1])
-	}
-	f.Fuzz(func(t *testing.T, glob, s string) {
-		var re strings.Builder
-		re.WriteString(`(?s)^`)
-		for _, r := range glob {
-			switch r {
-			case '*':
-				re.WriteString(`.*`)
-			case '?':
-				re.WriteString(`.`)
-			default:
-				re.WriteString(regexp.QuoteMeta(string(r)))
-			}
-		}
-		re.WriteString(`$`)
-		// Match works on bytes; compare on ASCII input only, where bytes are characters.
-		for i := 0; i < len(glob); i++ {
-			if glob[i] >= 0x80 {
-				return
-			}
-		}
-		for i := 0; i < len(s); i++ {
-			if s[i] >= 0x80 {
-				return
-			}
-		}
-		want := regexp.MustCompile(re.String()).MatchString(s)
-		if got := Match(glob, s); got != want {
-			t.Errorf("Match(%q, %q) = %v, regexp %s says %v", glob, s, got, re.String(), want)
-		}
-	})
 }
 
 // TestDecideUnfixableReason: the reason names what needs a person, not the fixable findings a

@@ -144,9 +144,11 @@ func LoadSettings(lookup func(string) (string, bool), modeVar string) (Settings,
 
 	limit := get(EnvSizeLimit, strconv.Itoa(trustpolicy.DefaultSizeLimit))
 	n, err := strconv.Atoi(limit)
-	if err != nil || n < trustpolicy.DefaultSizeLimit || n > trustpolicy.MaxSizeLimit {
-		return Settings{}, fmt.Errorf("%s: %q is not a whole number from %d to %d (IAM's trust policy length quota)",
-			EnvSizeLimit, limit, trustpolicy.DefaultSizeLimit, trustpolicy.MaxSizeLimit)
+	if err != nil {
+		return Settings{}, fmt.Errorf("%s: %q is not a whole number of characters (IAM's trust policy length quota)", EnvSizeLimit, limit)
+	}
+	if err := trustpolicy.ValidateSizeLimit(n); err != nil {
+		return Settings{}, fmt.Errorf("%s: %w", EnvSizeLimit, err)
 	}
 	s.Policy.SizeLimit = n
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/source-identity-guard/source-identity-guard/shared/guard"
+	"github.com/source-identity-guard/source-identity-guard/shared/trustpolicy"
 )
 
 // policy is an SCP or RCP as far as these tests read it.
@@ -86,7 +86,7 @@ func anyMatch(globs []string, v string, lower bool) bool {
 		if lower {
 			g = strings.ToLower(g)
 		}
-		if guard.Match(g, v) {
+		if trustpolicy.Match(g, v) {
 			return true
 		}
 	}
