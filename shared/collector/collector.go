@@ -6,7 +6,6 @@ package collector
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 
@@ -72,11 +71,4 @@ func (c *Collector) Handle(ctx context.Context, ev events.CloudWatchEvent) (Resu
 	log.Info("evidence", "eventId", o.EventID, "kind", string(o.Kind), "role", o.Role.ARN, "caller", o.Caller.Principal,
 		"sourceIdentity", o.HasSourceIdentity(), "console", o.Console)
 	return res, nil
-}
-
-// ParseEvent decodes an EventBridge event (for tests and tools).
-func ParseEvent(data []byte) (events.CloudWatchEvent, error) {
-	var ev events.CloudWatchEvent
-	err := json.Unmarshal(data, &ev)
-	return ev, err
 }

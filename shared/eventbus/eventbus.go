@@ -26,7 +26,7 @@ const MaxEntries = 10
 // entry, as EventBridge computes it: Source + DetailType + Detail + each Resource, UTF-8 bytes.
 // It is the long-standing 256 KB limit. Third-party reports say AWS raised EventBridge's limit to
 // 1 MB in January 2026 (not checked against AWS here, nor for the China and GovCloud
-// partitions); use WithMaxSize to rely on that.
+// partitions); the budget is not a setting until that is confirmed (tests shrink it with withMaxSize).
 const DefaultMaxSize = 256 * 1024
 
 // ErrTooLarge is wrapped by the error Publish returns for an entry bigger than the size budget;
@@ -57,9 +57,9 @@ type Publisher struct {
 // Option configures a Publisher.
 type Option func(*Publisher)
 
-// WithMaxSize sets the size budget of one PutEvents request, in bytes (DefaultMaxSize when not
+// withMaxSize sets the size budget of one PutEvents request, in bytes (DefaultMaxSize when not
 // set or not positive).
-func WithMaxSize(n int) Option {
+func withMaxSize(n int) Option {
 	return func(p *Publisher) {
 		if n > 0 {
 			p.maxSize = n

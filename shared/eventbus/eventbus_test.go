@@ -203,7 +203,7 @@ func TestPublishSizeBudgetSplitsBatches(t *testing.T) {
 		es[i] = Entry{Source: "s", DetailType: "d", Detail: map[string]string{"p": strings.Repeat("é", 140)}} // 2+292 bytes
 	}
 	size := EntrySize("s", "d", `{"p":"`+strings.Repeat("é", 140)+`"}`, nil)
-	failed, err := New(api, "b", WithMaxSize(3*size)).Publish(t.Context(), es)
+	failed, err := New(api, "b", withMaxSize(3*size)).Publish(t.Context(), es)
 	if failed != 0 || err != nil {
 		t.Fatalf("Publish = %d, %v", failed, err)
 	}

@@ -3,7 +3,6 @@ package iaclint
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/source-identity-guard/source-identity-guard/shared/trustpolicy"
@@ -130,8 +129,4 @@ func Summarize(results []Result, files int) Summary {
 		}
 	}
 	return s
-}
-
-func (s Summary) String() string {
-	return fmt.Sprintf("%d roles in %d files: %d compliant, %d not compliant, %d unusable", s.Roles, s.Files, s.Compliant, s.NotCompliant, s.Unusable)
 }

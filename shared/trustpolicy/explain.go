@@ -51,16 +51,6 @@ func Explain(d *Document, r Rules) []Exposure {
 	return out
 }
 
-func coveredAssume(st *statement, acts ...string) []string {
-	var out []string
-	for _, a := range acts {
-		if st.covers(a) {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
 // noSIOpen reports whether the statement's conditions on the source identity keys can all hold
 // for a first-hop request that carries no source identity (conditions on other keys are taken
 // to hold). It allocates nothing: Check calls it for every Allow statement.
