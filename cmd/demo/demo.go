@@ -158,7 +158,7 @@ func run(ctx context.Context, w io.Writer, opts options) error {
 	}
 
 	report(w, results, published, opts.mode)
-	// [org] a second account, protected through the hub (org.go).
+	// a second account, protected through the hub (org.go).
 	if err := orgDemo(ctx, w, logf, moto, boot, rie, opts.mode); err != nil {
 		return fmt.Errorf("organization step: %w", err)
 	}

@@ -137,7 +137,7 @@ invocations[0].executionSuccessful is false). In CI, fail the job on 2 but not o
 			return nil
 		})
 		fs.BoolVar(&o.noProgress, "no-progress", false, "Never show the progress line on standard error")
-		o.orgFlags(fs) // [org] --org, --member-role, --source-identity, --account-concurrency (scan_org.go)
+		o.orgFlags(fs) // --org, --member-role, --source-identity, --account-concurrency (scan_org.go)
 		return func(std stdio, _ []string) int { return o.run(std) }
 	},
 }
@@ -155,14 +155,14 @@ type scanOptions struct {
 	profile     string
 	maxAttempts int
 	noProgress  bool
-	org         orgOptions // [org]
+	org         orgOptions
 }
 
 // scanLine is one JSON Lines record; its fields are part of the CLI contract.
 type scanLine struct {
 	Role     string                `json:"role"`
 	ARN      string                `json:"arn"`
-	Account  string                `json:"account"` // [org] the role's account, 12 digits
+	Account  string                `json:"account"` // the role's account, 12 digits
 	Path     string                `json:"path"`
 	Decision guard.Decision        `json:"decision"`
 	Reason   string                `json:"reason"`
@@ -194,7 +194,7 @@ func (o *scanOptions) run(std stdio) int {
 	if err != nil {
 		return o.failed(std, explainScanError("could not load the AWS configuration", err), sweep.Summary{}, nil)
 	}
-	if o.org.on { // [org] every account of the organization (scan_org.go)
+	if o.org.on { // every account of the organization (scan_org.go)
 		return o.runOrg(ctx, std, cfg, counter, policy)
 	}
 	s := &sweep.Sweeper{Roles: iamrole.New(iam.NewFromConfig(cfg)), Policy: policy, DryRun: !o.fix, Concurrency: o.concurrency}
@@ -263,7 +263,7 @@ type scanWriter struct {
 	mode   guard.Mode
 	err    error
 	rows   []sweep.Result // text: the non-compliant roles
-	org    bool           // [org] text: the ROLE column starts with the account
+	org    bool           // text: the ROLE column starts with the account
 	log    *sarif.Log
 }
 
@@ -346,7 +346,7 @@ func (sw *scanWriter) writeTable(b *strings.Builder) {
 	fmt.Fprintln(tw, "DECISION\tROLE\tFINDINGS\tREASON")
 	for _, r := range sw.rows {
 		role := r.Role.Path + r.Role.Name
-		if sw.org { // [org]
+		if sw.org {
 			role = accountOfARN(r.Role.ARN) + ":" + role
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Verdict.Decision, role,
@@ -493,7 +493,7 @@ func sarifResult(r sweep.Result) sarif.Result {
 		}},
 		PartialFingerprints: map[string]string{"roleArn/ruleId": r.Role.ARN + "/" + ruleID},
 		Properties: map[string]any{"decision": v.Decision, "mode": v.Mode, "roleArn": r.Role.ARN,
-			"account": accountOfARN(r.Role.ARN), "findings": nonNil(v.Findings)}, // [org] account
+			"account": accountOfARN(r.Role.ARN), "findings": nonNil(v.Findings)}, // account
 	}
 }
 

@@ -54,7 +54,7 @@ func newGuard(lookup func(string) (string, bool), logger *slog.Logger, metrics i
 	}
 	c := &clients{cfg: cfg, lookup: lookup, busName: s.BusName}
 	roles := c.rolesFor(s.Account)
-	// [org] MEMBER_ROLE_NAME set: the hub serves every account of the organization (org.go).
+	// MEMBER_ROLE_NAME set: the hub serves every account of the organization (org.go).
 	if org, err := c.orgRolesFor(lookup, s); err != nil {
 		return nil, err
 	} else if org != nil {

@@ -37,7 +37,7 @@ import (
 
 func main() {
 	logger := lambdacontext.NewLogger()
-	// [org] SWEEP_SCOPE=organization sweeps every account of the organization (org.go).
+	// SWEEP_SCOPE=organization sweeps every account of the organization (org.go).
 	if scope, err := sweepScope(os.LookupEnv); err != nil {
 		logger.Error("startup failed", "err", err)
 		os.Exit(1)

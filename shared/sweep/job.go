@@ -167,7 +167,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		}
 		buf = buf[:0]
 	}
-	var seenAccount string // [org] the account of the first role listed, for a Job without Account
+	var seenAccount string // the account of the first role listed, for a Job without Account
 	sum, runErr := sweeper.Run(ctx, from, func(r Result) {
 		if seenAccount == "" {
 			seenAccount = accountOf(r.Role.ARN)
@@ -186,7 +186,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		}
 	})
 	flush()
-	sum.Account = j.Account // [org] every summary event carries its account
+	sum.Account = j.Account // every summary event carries its account
 	if sum.Account == "" {
 		sum.Account = seenAccount
 	}

@@ -43,7 +43,7 @@ type expanded struct {
 
 type resource struct {
 	Type       string         `json:"Type"`
-	Condition  string         `json:"Condition"` // [org]
+	Condition  string         `json:"Condition"`
 	Metadata   map[string]any `json:"Metadata"`
 	Properties map[string]any `json:"Properties"`
 }
@@ -234,7 +234,7 @@ func (tpl *expanded) ref(name string) (any, error) {
 func (tpl *expanded) functionRules(fn string) map[string]resource {
 	rules := map[string]resource{}
 	for id, r := range tpl.Resources {
-		if r.Type != "AWS::Events::Rule" || r.Condition == "IsOrganization" { // [org] the hub bus rule: org_test.go
+		if r.Type != "AWS::Events::Rule" || r.Condition == "IsOrganization" { // the hub bus rule: org_test.go
 			continue
 		}
 		targets, _ := r.Properties["Targets"].([]any)
