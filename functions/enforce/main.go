@@ -60,7 +60,12 @@ func newGuard(lookup func(string) (string, bool), logger *slog.Logger, metrics i
 	} else if org != nil {
 		roles = org
 	}
+	fights, err := c.fights(lookup, logger) // IAC_FIGHT_THRESHOLD, IAC_FIGHT_TABLE (fights.go)
+	if err != nil {
+		return nil, err
+	}
 	return guard.New(guard.Config{
+		Fights:       fights,
 		Policy:       s.Policy,
 		Roles:        roles,
 		Publisher:    c.publisher(),

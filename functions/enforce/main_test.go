@@ -56,6 +56,9 @@ func TestNewGuard(t *testing.T) {
 		{"invalid FINDINGS_BUS_NAME", with(lambdaEnv, "FINDINGS_BUS_NAME", "a bus"), "FINDINGS_BUS_NAME:"},
 		{"invalid GUARD_ROLE_ARNS", with(lambdaEnv, "GUARD_ROLE_ARNS", "guard"), "GUARD_ROLE_ARNS:"},
 		{"no credentials", map[string]string{"AWS_REGION": "us-east-1"}, "AWS_ACCESS_KEY_ID"},
+		{"IaC fight rule", with(lambdaEnv, "IAC_FIGHT_TABLE", "stack-TrustPolicyWritesTable-X", "IAC_FIGHT_THRESHOLD", "5"), ""},
+		{"invalid IAC_FIGHT_THRESHOLD", with(lambdaEnv, "IAC_FIGHT_THRESHOLD", "many"), "IAC_FIGHT_THRESHOLD:"},
+		{"invalid IAC_FIGHT_TABLE", with(lambdaEnv, "IAC_FIGHT_TABLE", "a table"), "IAC_FIGHT_TABLE:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

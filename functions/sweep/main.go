@@ -73,6 +73,10 @@ func newHandler(ctx context.Context, lookup func(string) (string, bool), logger 
 	if err != nil {
 		return nil, err
 	}
+	fights, err := sweepFights(lookup, cfg, logger) // IAC_FIGHT_THRESHOLD, IAC_FIGHT_TABLE
+	if err != nil {
+		return nil, err
+	}
 	bus := eventbus.New(eventbridge.NewFromConfig(cfg), s.guard.BusName)
 	job := &sweep.Job{
 		Sweeper: &sweep.Sweeper{
@@ -83,6 +87,7 @@ func newHandler(ctx context.Context, lookup func(string) (string, bool), logger 
 			Concurrency: s.concurrency,
 			Margin:      s.margin,
 			Logger:      logger,
+			Fights:      fights,
 		},
 		Positions: checkpoint.New(ssm.NewFromConfig(cfg), s.positionParameter),
 		Publisher: sweep.PublisherFunc(func(ctx context.Context, evs []sweep.Event) (int, error) {

@@ -145,6 +145,10 @@ func newOrgHandler(ctx context.Context, lookup func(string) (string, bool), logg
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", EnvMemberRoleName, err)
 	}
+	fights, err := sweepFights(lookup, cfg, logger) // one write log for every account (role ARNs name it)
+	if err != nil {
+		return nil, err
+	}
 	bus := eventbus.New(eventbridge.NewFromConfig(cfg), s.guard.BusName)
 	pub := sweep.PublisherFunc(func(ctx context.Context, evs []sweep.Event) (int, error) {
 		entries := make([]eventbus.Entry, len(evs))
@@ -193,6 +197,7 @@ func newOrgHandler(ctx context.Context, lookup func(string) (string, bool), logg
 					Concurrency: s.concurrency,
 					Margin:      s.margin,
 					Logger:      logger.With("account", account),
+					Fights:      fights,
 				},
 				Positions:    checkpoint.New(ssmc, param),
 				Signer:       signer,

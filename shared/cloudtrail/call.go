@@ -57,6 +57,11 @@ type Call struct {
 	ErrorMessage string // detail.errorMessage
 
 	Actor Actor // who made the call
+
+	// UserAgent is detail.userAgent: the client that made the call as CloudTrail recorded it
+	// ("cloudformation.amazonaws.com" when CloudFormation made it, "... Terraform/1.9.5 ..."
+	// for Terraform's AWS provider). The caller chooses it: a hint for people, never proof.
+	UserAgent string
 }
 
 // Failed reports whether the call failed (CloudTrail set errorCode), so it changed nothing.
@@ -97,6 +102,7 @@ func Parse(ev events.CloudWatchEvent) (Call, error) {
 		ErrorCode:    d.ErrorCode,
 		ErrorMessage: d.ErrorMessage,
 		Actor:        d.UserIdentity.actor(),
+		UserAgent:    stringOrEmpty(d.UserAgent),
 	}
 	if t, err := time.Parse(time.RFC3339, d.EventTime); err == nil {
 		c.EventTime = t
@@ -201,6 +207,7 @@ type record struct {
 	ErrorCode          string          `json:"errorCode"`
 	ErrorMessage       string          `json:"errorMessage"`
 	UserIdentity       userIdentity    `json:"userIdentity"`
+	UserAgent          json.RawMessage `json:"userAgent"` // read leniently: a hint, never a reason to drop the event
 	RequestParameters  json.RawMessage `json:"requestParameters"`
 	ResponseElements   json.RawMessage `json:"responseElements"`
 }
@@ -215,6 +222,15 @@ func optionalString(fields map[string]json.RawMessage, name string) (string, err
 		return "", fmt.Errorf("detail.requestParameters.%s: not a string: %w", name, ErrMalformed)
 	}
 	return s, nil
+}
+
+// stringOrEmpty returns raw's string value, "" when raw is absent or not a JSON string.
+func stringOrEmpty(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
 }
 
 func isObject(raw []byte) bool {

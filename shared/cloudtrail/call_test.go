@@ -237,3 +237,29 @@ func TestActorIsSessionOf(t *testing.T) {
 		t.Error(`Actor{}.IsSessionOf("") = true; want false`)
 	}
 }
+
+// The user agent is a hint for people (which client re-applied a policy); an odd value is
+// dropped, never a reason to drop the event and leave the role unjudged.
+func TestUserAgent(t *testing.T) {
+	for _, tc := range []struct {
+		dir, file, want string
+	}{
+		{"../../events", "create-role-service-principal.json", "cloudformation.amazonaws.com"},
+		{"../../events", "create-role-mixed-principals.json", "APN/1.0 HashiCorp/1.0 Terraform/1.9.5"},
+		{"testdata", "policy-missing.json", ""},        // absent
+		{"testdata", "user-agent-not-string.json", ""}, // not a string
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			c, err := ParseJSON(readFile(t, filepath.Join(tc.dir, tc.file)))
+			if err != nil {
+				t.Fatalf("ParseJSON: %v", err)
+			}
+			if c.UserAgent != tc.want {
+				t.Errorf("UserAgent = %q; want %q", c.UserAgent, tc.want)
+			}
+			if c.RoleName == "" {
+				t.Errorf("role name lost")
+			}
+		})
+	}
+}

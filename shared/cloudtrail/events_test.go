@@ -39,6 +39,7 @@ func TestSampleEvents(t *testing.T) {
 	}
 	wants := map[string]want{
 		"create-role-aws-principal.json": {call: Call{
+			UserAgent: "aws-cli/2.15.0",
 			EventName: CreateRole, EventID: "5e6f7a8b-0000-4000-8000-000000000001",
 			EventTime: at("2024-08-01T13:37:41Z"), Account: acct, Region: "us-east-1",
 			RoleName: "app-deployer", RolePath: "/",
@@ -47,6 +48,7 @@ func TestSampleEvents(t *testing.T) {
 			Actor:  alice,
 		}},
 		"create-role-service-principal.json": {call: Call{
+			UserAgent: "cloudformation.amazonaws.com",
 			EventName: CreateRole, EventID: "5e6f7a8b-0000-4000-8000-000000000003",
 			EventTime: at("2024-08-01T14:02:13Z"), Account: acct, Region: "us-east-1",
 			RoleName: "orders-api-FunctionRole-7H2K9Q", RolePath: "/",
@@ -63,6 +65,7 @@ func TestSampleEvents(t *testing.T) {
 			},
 		}},
 		"create-role-mixed-principals.json": {call: Call{
+			UserAgent: "APN/1.0 HashiCorp/1.0 Terraform/1.9.5",
 			EventName: CreateRole, EventID: "5e6f7a8b-0000-4000-8000-000000000004",
 			EventTime: at("2024-08-01T14:20:05Z"), Account: acct, Region: "us-east-1",
 			RoleName: "batch-worker", RolePath: "/workloads/",
@@ -71,6 +74,7 @@ func TestSampleEvents(t *testing.T) {
 			Actor:  alice,
 		}},
 		"update-assume-role-policy.json": {call: Call{
+			UserAgent: "aws-cli/2.15.0",
 			EventName: UpdateAssumeRolePolicy, EventID: "5e6f7a8b-0000-4000-8000-000000000002",
 			EventTime: at("2024-08-01T13:29:57Z"), Account: acct, Region: "us-east-1",
 			RoleName: "build-role",
@@ -78,6 +82,7 @@ func TestSampleEvents(t *testing.T) {
 			Actor:    admin,
 		}},
 		"failed-call.json": {call: Call{
+			UserAgent: "aws-cli/2.15.0",
 			EventName: UpdateAssumeRolePolicy, EventID: "5e6f7a8b-0000-4000-8000-000000000005",
 			EventTime: at("2024-08-01T15:01:44Z"), Account: acct, Region: "us-east-1",
 			RoleName:     "build-role",
@@ -87,6 +92,7 @@ func TestSampleEvents(t *testing.T) {
 			Actor:        admin,
 		}},
 		"guard-self-update.json": {call: Call{
+			UserAgent: "aws-sdk-go-v2/1.48.0 ua/2.1 os/linux lang/go#1.26.8 md/GOOS#linux md/GOARCH#arm64 api/iam#1.65.0 exec-env/AWS_Lambda_provided.al2023",
 			EventName: UpdateAssumeRolePolicy, EventID: "5e6f7a8b-0000-4000-8000-000000000006",
 			EventTime: at("2024-08-01T13:30:03Z"), Account: acct, Region: "us-east-1",
 			RoleName: "build-role",
@@ -101,6 +107,7 @@ func TestSampleEvents(t *testing.T) {
 			},
 		}},
 		"create-role-by-root.json": {call: Call{
+			UserAgent: "AWS Internal",
 			EventName: CreateRole, EventID: "5e6f7a8b-0000-4000-8000-000000000008",
 			EventTime: at("2024-08-01T16:11:09Z"), Account: acct, Region: "us-east-1",
 			RoleName: "break-glass", RolePath: "/",
@@ -109,6 +116,7 @@ func TestSampleEvents(t *testing.T) {
 			Actor:  Actor{Type: ActorRoot, ARN: "arn:aws:iam::111122223333:root", PrincipalID: acct, AccountID: acct},
 		}},
 		"create-role-identity-center.json": {call: Call{
+			UserAgent: "AWS Internal",
 			EventName: CreateRole, EventID: "5e6f7a8b-0000-4000-8000-000000000009",
 			EventTime: at("2024-08-01T16:30:00Z"), Account: acct, Region: "us-east-1",
 			RoleName: "AWSReservedSSO_AdministratorAccess_0123456789abcdef", RolePath: "/aws-reserved/sso.amazonaws.com/",
@@ -119,12 +127,14 @@ func TestSampleEvents(t *testing.T) {
 		}},
 		"unrelated-iam-event.json": {err: ErrUnsupportedEvent},
 		"tag-role.json": {call: Call{
+			UserAgent: "aws-cli/2.15.0",
 			EventName: TagRole, EventID: "5e6f7a8b-0000-4000-8000-000000000010",
 			EventTime: at("2024-08-01T13:37:41Z"), Account: acct, Region: "us-east-1",
 			RoleName: "app-deployer", // no policy: the guard reads the role
 			Actor:    Actor{Type: ActorIAMUser, ARN: "arn:aws:iam::111122223333:user/alice", PrincipalID: "AIDAEXAMPLEUSER00001", AccountID: acct, UserName: "alice"},
 		}},
 		"guard-role-retrusted.json": {call: Call{
+			UserAgent: "aws-cli/2.15.0",
 			EventName: UpdateAssumeRolePolicy, EventID: "5e6f7a8b-0000-4000-8000-000000000011",
 			EventTime: at("2024-08-01T13:37:41Z"), Account: acct, Region: "us-east-1",
 			RoleName: "source-identity-guard-EnforceFunctionRole-EXAMPLE",

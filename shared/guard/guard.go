@@ -72,6 +72,8 @@ type Config struct {
 	Organization Organization
 	Logger       *slog.Logger // nil discards
 	Metrics      *emf.Writer  // nil writes no metrics
+	// Fights limits how often one role is patched (IaC fights, fight.go); nil limits nothing.
+	Fights *Fights
 }
 
 // Organization is what the guard needs from AWS Organizations. A *organizations.Client
@@ -220,11 +222,14 @@ func (g *Guard) handle(ctx context.Context, ev events.CloudWatchEvent) (Outcome,
 			p = g.policy(ctx)
 		}
 		v = p.Decide(role)
+		v = g.fightCheck(ctx, role, v, call) // a role patched too often: Conflict, no write
 		if v.NeedsWrite() {
 			if err := roles.UpdateTrustPolicy(ctx, role.Name, v.After); err != nil {
 				if rerr := g.ioError(ctx, &v, OpWrite, err); rerr != nil {
 					return fill(out, role, v), role, rerr
 				}
+			} else {
+				g.fightRecord(ctx, role, v, call.EventID)
 			}
 		}
 	}
@@ -304,7 +309,7 @@ func (g *Guard) record(ctx context.Context, out Outcome, role iamrole.Role, err 
 	switch {
 	case err != nil:
 		level = slog.LevelError
-	case out.Decision == Failed || out.Decision == Unfixable || out.Decision == Tampered:
+	case out.Decision == Failed || out.Decision == Unfixable || out.Decision == Tampered || out.Decision == Conflict:
 		level = slog.LevelWarn
 	}
 	attrs := []slog.Attr{

@@ -156,11 +156,11 @@ func TestParseMode(t *testing.T) {
 func TestPublishes(t *testing.T) {
 	got := map[Decision]bool{}
 	fromEvent := map[Decision]bool{}
-	for _, d := range []Decision{Compliant, Patched, WouldPatch, Exempt, Skipped, Unfixable, Failed, Tampered} {
+	for _, d := range []Decision{Compliant, Patched, WouldPatch, Exempt, Skipped, Unfixable, Failed, Tampered, Conflict} {
 		got[d] = d.Publishes()
 		fromEvent[d] = d.PublishesFromEvent()
 	}
-	want := map[Decision]bool{Compliant: false, Patched: true, WouldPatch: true, Exempt: false, Skipped: false, Unfixable: true, Failed: true, Tampered: true}
+	want := map[Decision]bool{Compliant: false, Patched: true, WouldPatch: true, Exempt: false, Skipped: false, Unfixable: true, Failed: true, Tampered: true, Conflict: true}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Publishes (-want +got):\n%s", diff)
 	}

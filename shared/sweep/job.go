@@ -391,7 +391,7 @@ func (j *Job) metrics(ctx context.Context, log *slog.Logger, sum Summary) {
 
 // decisionOrder lists every decision, so that a metric reads 0 rather than missing.
 var decisionOrder = []guard.Decision{guard.Compliant, guard.Patched, guard.WouldPatch, guard.Exempt,
-	guard.Skipped, guard.Unfixable, guard.Failed, guard.Tampered}
+	guard.Skipped, guard.Unfixable, guard.Failed, guard.Tampered, guard.Conflict}
 
 // accountOf returns the account id of an IAM ARN ("" if s is not one).
 func accountOf(arn string) string {

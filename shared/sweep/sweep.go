@@ -60,6 +60,8 @@ type Sweeper struct {
 	Now func() time.Time
 	// Logger receives progress lines (nothing when nil).
 	Logger *slog.Logger
+	// Fights limits how often one role is patched (IaC fights, guard.Fights); nil limits nothing.
+	Fights *guard.Fights
 }
 
 // Position says where a sweep resumes: the ListRoles page that starts at Marker ("" for the first
@@ -80,6 +82,8 @@ type Result struct {
 	Role    iamrole.Role // Tags set when they were read
 	Verdict guard.Verdict
 	Err     error // the I/O error behind a Failed verdict (or an unfixable write), if any
+
+	fightErr error // the write log could not be read or written (the role was still patched)
 }
 
 // Summary is what one run did.
@@ -125,8 +129,10 @@ type Summary struct {
 	EventsPublished int `json:"eventsPublished"`
 	EventsFailed    int `json:"eventsFailed"`
 	// Warnings are problems that did not stop the run (position not loaded or saved, events
-	// not published).
+	// not published, IaC fight log not read or written).
 	Warnings []string `json:"warnings,omitempty"`
+
+	fightLogErrors int
 }
 
 // Run sweeps from position from and calls emit for every role, in ListRoles order, from one
@@ -177,6 +183,9 @@ func (s *Sweeper) Run(ctx context.Context, from Position, emit func(Result)) (Su
 		// earlier runs began, and only a run from the first role covers every role itself. A role
 		// that could not be read or written (failed) was not judged either.
 		sum.CompletePass = sum.Completed && (!sum.Resumed || sum.Restarted) && sum.Counts[guard.Failed] == 0
+		if sum.fightLogErrors > 0 {
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("IaC fight log: %d reads or writes failed (those roles were patched; their writes may go uncounted)", sum.fightLogErrors))
+		}
 		return sum
 	}
 
@@ -303,15 +312,36 @@ func (s *Sweeper) resolve(ctx context.Context, listed iamrole.Role, v guard.Verd
 	if !v.NeedsWrite() || s.DryRun {
 		return s.result(r, v)
 	}
-	if err := s.Roles.UpdateTrustPolicy(ctx, r.Name, v.After); err != nil {
-		return Result{Role: r, Verdict: guard.AfterIOError(v, guard.OpWrite, err), Err: err}
+	// a role patched too often in 24 h is a conflict: not written, reported open.
+	v, ferr := s.Fights.Check(ctx, r, v, func() string { return guard.FightActor(r.Tags, guard.FightClue{}) })
+	if !v.NeedsWrite() {
+		return Result{Role: r, Verdict: v}
 	}
-	return Result{Role: r, Verdict: v}
+	if err := s.Roles.UpdateTrustPolicy(ctx, r.Name, v.After); err != nil {
+		return Result{Role: r, Verdict: guard.AfterIOError(v, guard.OpWrite, err), Err: err, fightErr: ferr}
+	}
+	if err := s.Fights.Record(ctx, r, v, "sweep", ""); err != nil && ferr == nil {
+		ferr = err
+	}
+	if ferr != nil {
+		s.logger().WarnContext(ctx, "IaC fight log", "err", ferr, "roleArn", r.ARN)
+	}
+	return Result{Role: r, Verdict: v, fightErr: ferr}
+}
+
+func (s *Sweeper) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
 }
 
 func record(sum *Summary, r Result) {
 	sum.Roles++
 	sum.Counts[r.Verdict.Decision]++
+	if r.fightErr != nil {
+		sum.fightLogErrors++
+	}
 	if r.Verdict.Decision == guard.Exempt {
 		sum.Exemptions[r.Verdict.ExemptBy]++
 	}

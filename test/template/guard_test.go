@@ -169,6 +169,7 @@ func TestAlarmsAndOperationsPage(t *testing.T) {
 		"TamperingAlarm":          {"Decisions decision=tampered", "SweepPositionRejected", "SweepRoles decision=tampered"},
 		"PublishFailuresAlarm":    {"PublishFailures", "SweepPublishFailures"},
 		"FailedDecisionsAlarm":    {"Decisions decision=failed", "SweepRoles decision=failed"},
+		"IacFightAlarm":           {"Decisions decision=conflict", "SweepRoles decision=conflict"},
 	}
 	for id, metrics := range want {
 		r, ok := tpl.Resources[id]

@@ -25,7 +25,8 @@ func TestSweepFunction(t *testing.T) {
 	env, _ := vars.(map[string]any)
 	for _, k := range []string{"SWEEP_MODE", "FINDINGS_BUS_NAME", "SWEEP_POSITION_PARAMETER", "SWEEP_CONCURRENCY",
 		"SWEEP_SAFETY_MARGIN_SECONDS", "GUARD_ROLE_ARNS", "SOURCE_IDENTITY_PATTERNS", "EXEMPT_ROLE_PATTERNS",
-		"FEDERATED_PROVIDERS", "TRUST_POLICY_SIZE_LIMIT", "SWEEP_POSITION_KEY_ID", "SWEEP_LOCK_TABLE", "TRUST_ROLE_TAGS"} {
+		"FEDERATED_PROVIDERS", "TRUST_POLICY_SIZE_LIMIT", "SWEEP_POSITION_KEY_ID", "SWEEP_LOCK_TABLE", "TRUST_ROLE_TAGS",
+		"IAC_FIGHT_THRESHOLD", "IAC_FIGHT_TABLE"} {
 		if _, ok := env[k]; !ok {
 			t.Errorf("SweepFunction has no %s", k)
 		}
@@ -70,6 +71,8 @@ func TestSweepRolePermissions(t *testing.T) {
 	want := []grant{
 		{"Allow", "dynamodb:DeleteItem", "arn:aws:dynamodb:" + testRegion + ":" + testAccount + ":SweepLockTable", fn},
 		{"Allow", "dynamodb:PutItem", "arn:aws:dynamodb:" + testRegion + ":" + testAccount + ":SweepLockTable", fn},
+		{"Allow", "dynamodb:PutItem", "arn:aws:dynamodb:" + testRegion + ":" + testAccount + ":TrustPolicyWritesTable", fn}, // IaC fights
+		{"Allow", "dynamodb:Query", "arn:aws:dynamodb:" + testRegion + ":" + testAccount + ":TrustPolicyWritesTable", fn},
 		{"Allow", "events:PutEvents", "arn:aws:events:" + testRegion + ":" + testAccount + ":event-bus/default", fn},
 		// GetRole, not ListRoleTags: the sweep re-reads a role (document and tags) before it writes.
 		{"Allow", "iam:GetRole", roles, fn},

@@ -74,6 +74,8 @@ func TestEnforceFunctionSettings(t *testing.T) {
 		"FINDINGS_BUS_NAME":        map[string]any{"Ref": "FindingsBusName"},
 		"TRUST_ROLE_TAGS":          map[string]any{"Ref": "ProtectedTags"},
 		"GUARD_FUNCTION_NAMES":     map[string]any{"Ref": "SweepFunction"},
+		"IAC_FIGHT_THRESHOLD":      map[string]any{"Ref": "IacFightThreshold"},
+		"IAC_FIGHT_TABLE":          map[string]any{"Ref": "TrustPolicyWritesTable"},
 	}
 	for k, w := range want {
 		if diff := cmp.Diff(w, got[k]); diff != "" {
@@ -186,7 +188,11 @@ func TestEnforceRolePermissions(t *testing.T) {
 	roles := "arn:aws:iam::" + testAccount + ":role/*"
 	own := "arn:aws:iam::" + testAccount + ":role/source-identity-guard/" + testStack + "/*"
 	queue := "arn:aws:sqs:" + testRegion + ":" + testAccount + ":EnforceQueue"
+	writes := "arn:aws:dynamodb:" + testRegion + ":" + testAccount + ":TrustPolicyWritesTable"
 	want := []grant{
+		// IaC fights: count and record its writes (TrustPolicyWritesTable), nothing else there.
+		{"Allow", "dynamodb:PutItem", writes, fn},
+		{"Allow", "dynamodb:Query", writes, fn},
 		{"Allow", "events:PutEvents", "arn:aws:events:" + testRegion + ":" + testAccount + ":event-bus/default", fn},
 		{"Allow", "iam:GetRole", roles, fn},
 		{"Allow", "iam:UpdateAssumeRolePolicy", roles, fn},
