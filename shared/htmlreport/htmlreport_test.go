@@ -157,7 +157,7 @@ func TestAgreesWithGuard(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range regexp.MustCompile(`(?m)^\s*\w+\s+Decision\s*=\s*"([^"]+)"`).FindAllSubmatch(src, -1) {
+		for _, m := range regexp.MustCompile(`(?m)^\s*(?:const\s+)?\w+\s+Decision\s*=\s*"([^"]+)"`).FindAllSubmatch(src, -1) {
 			guardDecisions = append(guardDecisions, string(m[1]))
 		}
 	}

@@ -40,7 +40,7 @@ func Classify(r ScanRecord) State {
 	case DecisionSkipped:
 		return StateSkipped
 	}
-	return StateOpen // would-patch, unfixable, failed, tampered
+	return StateOpen // would-patch, unfixable, failed, tampered, conflict
 }
 
 // Tally counts roles by state. Judged is every role but the skipped ones.
@@ -458,6 +458,8 @@ func fixFor(decision, mode string, cs []string) Fix {
 		f.Summary = "The guard writes nothing here: a person must act."
 	case DecisionFailed:
 		f.Summary = "The guard could not read or write the role; fix the cause (e.g. a missing permission) and scan again."
+	case DecisionConflict:
+		f.Summary = "The guard stopped rewriting this role: its infrastructure code keeps putting back an open trust policy. Put the fixed policy in the template (sidguard lint checks it before deploy)."
 	case DecisionTampered:
 		f.Summary = "One of the guard's own roles has a trust policy other than the one its stack gives it: find who changed it; the guard restores the stack's policy when it runs in allow or require mode."
 	}

@@ -35,11 +35,15 @@ const (
 	// stack gives it (the guard restores it outside audit). Coming with the bypass work on
 	// shared/guard; counted as open.
 	DecisionTampered = "tampered"
+	// DecisionConflict: the guard already rewrote the role's trust policy IacFightThreshold
+	// times in 24 h (CloudFormation or Terraform re-applying an open policy) and left it open;
+	// counted as open.
+	DecisionConflict = "conflict"
 )
 
 // Decisions lists every decision, in the order the report shows them.
 var Decisions = []string{DecisionCompliant, DecisionPatched, DecisionWouldPatch, DecisionExempt,
-	DecisionSkipped, DecisionUnfixable, DecisionFailed, DecisionTampered}
+	DecisionSkipped, DecisionUnfixable, DecisionFailed, DecisionTampered, DecisionConflict}
 
 // Modes a scan record may carry (guard.Mode).
 const (
