@@ -126,3 +126,8 @@ bench-report:
 report-axe:
 	cd shared/htmlreport/testdata/axe && npm ci --no-audit --no-fund
 	SIDGUARD_AXE=1 $(GO) test -run TestAxe -v ./shared/htmlreport
+
+# the Promote function (template block "promote")
+.PHONY: build-PromoteFunction
+build-PromoteFunction:
+	$(call build-lambda,PromoteFunction,./functions/promote)

@@ -34,6 +34,7 @@ var commands = []*command{
 	lintCommand,
 	scanCommand,
 	readinessCommand,
+	promoteCommand,
 	revertCommand,
 	trailCommand,
 	credentialsCommand,

@@ -11,11 +11,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	orgsdk "github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -24,6 +26,7 @@ import (
 	"github.com/source-identity-guard/source-identity-guard/shared/eventbus"
 	"github.com/source-identity-guard/source-identity-guard/shared/guard"
 	"github.com/source-identity-guard/source-identity-guard/shared/iamrole"
+	"github.com/source-identity-guard/source-identity-guard/shared/ledger"
 	"github.com/source-identity-guard/source-identity-guard/shared/orgaccounts"
 )
 
@@ -64,7 +67,7 @@ func newGuard(lookup func(string) (string, bool), logger *slog.Logger, metrics i
 	if err != nil {
 		return nil, err
 	}
-	return guard.New(guard.Config{
+	gc := guard.Config{
 		Fights:       fights,
 		Policy:       s.Policy,
 		Roles:        roles,
@@ -73,7 +76,23 @@ func newGuard(lookup func(string) (string, bool), logger *slog.Logger, metrics i
 		Organization: c,
 		Logger:       logger,
 		Metrics:      emf.New(metrics, emf.Namespace),
-	})
+	}
+	// PROMOTION_TABLE: roles promoted to require in the ledger (one GetItem per event
+	// that a promotion could change).
+	if v, _ := lookup(EnvPromotionTable); strings.TrimSpace(v) != "" {
+		c.promotionTable = strings.TrimSpace(v)
+		gc.Promotions = c
+	}
+	return guard.New(gc)
+}
+
+// EnvPromotionTable names the ledger table holding promotion records ("" = none).
+const EnvPromotionTable = "PROMOTION_TABLE"
+
+// Promoted reads one role's promotion (guard.PromotionStore).
+func (c *clients) Promoted(ctx context.Context, roleARN string) (bool, error) {
+	c.once.Do(c.build)
+	return c.promotions.Promoted(ctx, roleARN)
 }
 
 // clients builds the SDK clients once per execution environment, on the first event rather
@@ -88,6 +107,9 @@ type clients struct {
 	roles *iamrole.Client
 	bus   *eventbus.Publisher
 	org   *orgaccounts.ManagementClient
+
+	promotionTable string         //
+	promotions     *ledger.Ledger //
 }
 
 // ManagementAccount reads the organization's management account (guard.Organization).
@@ -107,6 +129,13 @@ func (c *clients) build() {
 			o.BaseEndpoint = ep
 		}
 	}), c.busName)
+	if c.promotionTable != "" { //
+		c.promotions = ledger.New(dynamodb.NewFromConfig(c.cfg, func(o *dynamodb.Options) {
+			if ep := serviceEndpoint(c.lookup, "DYNAMODB"); ep != nil {
+				o.BaseEndpoint = ep
+			}
+		}), c.promotionTable, 0)
+	}
 	c.org = orgaccounts.NewManagementClient(orgsdk.NewFromConfig(c.cfg, func(o *orgsdk.Options) {
 		if ep := serviceEndpoint(c.lookup, "ORGANIZATIONS"); ep != nil {
 			o.BaseEndpoint = ep

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -31,6 +32,7 @@ import (
 	"github.com/source-identity-guard/source-identity-guard/shared/iamrole"
 	"github.com/source-identity-guard/source-identity-guard/shared/kmsmac"
 	"github.com/source-identity-guard/source-identity-guard/shared/lease"
+	"github.com/source-identity-guard/source-identity-guard/shared/ledger"
 	"github.com/source-identity-guard/source-identity-guard/shared/orgaccounts"
 	"github.com/source-identity-guard/source-identity-guard/shared/sweep"
 )
@@ -107,6 +109,10 @@ func newHandler(ctx context.Context, lookup func(string) (string, bool), logger 
 		job.Signer = kmsmac.New(kms.NewFromConfig(cfg), s.positionKey)
 	} else {
 		logger.Warn(EnvPositionKey + " not set: the sweep position is not signed (the template always sets it)")
+	}
+	// PROMOTION_TABLE: read every promotion once per run.
+	if v, _ := lookup(EnvPromotionTable); strings.TrimSpace(v) != "" {
+		job.Promotions = ledger.New(dynamodb.NewFromConfig(cfg), strings.TrimSpace(v), 0)
 	}
 	if s.lockTable != "" {
 		job.Lock = lease.New(dynamodb.NewFromConfig(cfg), s.lockTable, "sweep")

@@ -31,6 +31,7 @@ import (
 	"github.com/source-identity-guard/source-identity-guard/shared/iamrole"
 	"github.com/source-identity-guard/source-identity-guard/shared/kmsmac"
 	"github.com/source-identity-guard/source-identity-guard/shared/lease"
+	"github.com/source-identity-guard/source-identity-guard/shared/ledger"
 	"github.com/source-identity-guard/source-identity-guard/shared/orgaccounts"
 	"github.com/source-identity-guard/source-identity-guard/shared/orgsweep"
 	"github.com/source-identity-guard/source-identity-guard/shared/sweep"
@@ -170,6 +171,10 @@ func newOrgHandler(ctx context.Context, lookup func(string) (string, bool), logg
 	}
 	mgmt := orgaccounts.NewManagementClient(orgc)
 	em := emf.New(metrics, emf.Namespace)
+	var promotions sweep.PromotionSource // one Query per account's run
+	if v, _ := lookup(EnvPromotionTable); strings.TrimSpace(v) != "" {
+		promotions = ledger.New(dynamodb.NewFromConfig(cfg), strings.TrimSpace(v), 0)
+	}
 	runner := &orgsweep.Runner{
 		Hub:      hub,
 		Parallel: par,
@@ -203,6 +208,7 @@ func newOrgHandler(ctx context.Context, lookup func(string) (string, bool), logg
 				Signer:       signer,
 				Organization: mgmt,
 				Publisher:    pub,
+				Promotions:   promotions,
 				Account:      account,
 				Metrics:      em,
 				Logger:       logger.With("account", account),

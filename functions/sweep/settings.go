@@ -18,6 +18,7 @@ const (
 	EnvMargin            = "SWEEP_SAFETY_MARGIN_SECONDS" // stop starting work when fewer seconds remain
 	EnvPositionKey       = "SWEEP_POSITION_KEY_ID"       // KMS HMAC key that signs the position ("" = unsigned)
 	EnvLockTable         = "SWEEP_LOCK_TABLE"            // DynamoDB table holding the run lease ("" = no lease)
+	EnvPromotionTable    = "PROMOTION_TABLE"             // ledger table with promotion records ("" = none)
 )
 
 // Defaults.

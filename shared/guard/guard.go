@@ -74,6 +74,9 @@ type Config struct {
 	Metrics      *emf.Writer  // nil writes no metrics
 	// Fights limits how often one role is patched (IaC fights, fight.go); nil limits nothing.
 	Fights *Fights
+	// Promotions, when set, is read (once per event, only when a promotion could change the
+	// verdict) for roles promoted from allow to require.
+	Promotions PromotionStore
 }
 
 // Organization is what the guard needs from AWS Organizations. A *organizations.Client
@@ -222,6 +225,7 @@ func (g *Guard) handle(ctx context.Context, ev events.CloudWatchEvent) (Outcome,
 			p = g.policy(ctx)
 		}
 		v = p.Decide(role)
+		v = g.withPromotion(ctx, p, role, v) //
 		v = g.fightCheck(ctx, role, v, call) // a role patched too often: Conflict, no write
 		if v.NeedsWrite() {
 			if err := roles.UpdateTrustPolicy(ctx, role.Name, v.After); err != nil {

@@ -100,6 +100,9 @@ type Policy struct {
 	ManagementAccount string
 	// OwnRoles are the guard's own roles, checked against the trust policy the stack gives them.
 	OwnRoles []OwnRole
+	// Promoted are the roles promoted to require (promotion.go): a role whose mode is allow is
+	// judged under require.
+	Promoted Promotions
 }
 
 // Verdict is Policy.Decide's judgement of one role.
@@ -203,6 +206,7 @@ func (p Policy) judge(r iamrole.Role, v Verdict) Verdict {
 			}
 		}
 	}
+	v = p.promote(r.ARN, v) // allow -> require for a promoted role
 	v = p.engine(doc, parseErr, v)
 	if len(ignored) > 0 {
 		v.Reason += fmt.Sprintf(" (tag %s ignored: role tags are not protected, see ProtectedTags)", strings.Join(ignored, ", "))

@@ -35,6 +35,8 @@ func Classify(r ScanRecord) State {
 			return StateAllowing
 		}
 		return StateRequiring
+	case DecisionReady, DecisionPromoted:
+		return StateAllowing
 	case DecisionExempt:
 		return StateExempt
 	case DecisionSkipped:

@@ -39,11 +39,17 @@ const (
 	// times in 24 h (CloudFormation or Terraform re-applying an open policy) and left it open;
 	// counted as open.
 	DecisionConflict = "conflict"
+	// DecisionReady and DecisionPromoted come from the Promote function, not from a scan: a role
+	// in allow whose evidence is clean (ready), or whose promotion to require was recorded
+	// (promoted; the guard writes the condition on its next event or sweep). Both count as
+	// allowing until a record shows the role requiring.
+	DecisionReady    = "ready"
+	DecisionPromoted = "promoted"
 )
 
 // Decisions lists every decision, in the order the report shows them.
 var Decisions = []string{DecisionCompliant, DecisionPatched, DecisionWouldPatch, DecisionExempt,
-	DecisionSkipped, DecisionUnfixable, DecisionFailed, DecisionTampered, DecisionConflict}
+	DecisionSkipped, DecisionUnfixable, DecisionFailed, DecisionTampered, DecisionConflict, DecisionReady, DecisionPromoted}
 
 // Modes a scan record may carry (guard.Mode).
 const (

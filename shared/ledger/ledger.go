@@ -29,6 +29,9 @@ import (
 type API interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+	// promotion records (promotion.go)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 }
 
 // Ledger writes and reads observations in one table.
@@ -103,6 +106,9 @@ func (l *Ledger) Observations(ctx context.Context, fn func(readiness.Observation
 			return fmt.Errorf("dynamodb Scan %s: %w", l.table, err)
 		}
 		for _, it := range page.Items {
+			if isPromotionItem(it) { // rollout state, not evidence
+				continue
+			}
 			o, err := decode(it)
 			if err != nil {
 				return fmt.Errorf("ledger %s: %w", l.table, err)

@@ -72,6 +72,11 @@ func (f PublisherFunc) Publish(ctx context.Context, events []Event) (int, error)
 	return f(ctx, events)
 }
 
+// PromotionSource lists every role promoted to require (*ledger.Ledger: one Query).
+type PromotionSource interface {
+	AllPromotions(ctx context.Context) (guard.Promotions, error)
+}
+
 // Store keeps the resume position between runs. *checkpoint.Store satisfies it.
 type Store interface {
 	Load(ctx context.Context) ([]byte, error)
@@ -97,6 +102,10 @@ type Job struct {
 	// Organization reads the management account for the AWS-created roles' exemption; nil, or
 	// an error (a warning in the summary), means no role is exempt for its name.
 	Organization guard.Organization
+	// Promotions, when set, is read once per run: roles promoted from allow to require are
+	// judged under require. A read error is a warning; the run judges under the roles' own
+	// modes (never looser than a policy that already requires a source identity).
+	Promotions PromotionSource
 	// Account stamps the decision events; "" takes it from each role's ARN.
 	Account string
 	// Calls returns the API calls made so far by operation (nil: no call counts). The job
@@ -146,6 +155,16 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		if sweeper.Policy.ManagementAccount, orgErr = j.Organization.ManagementAccount(ctx); orgErr != nil {
 			orgErr = fmt.Errorf("organization's management account not read (AWS-created role names exempt nothing): %w", orgErr)
 			log.WarnContext(ctx, orgErr.Error())
+		}
+	}
+	var promErr error //
+	if j.Promotions != nil {
+		var set guard.Promotions
+		if set, promErr = j.Promotions.AllPromotions(ctx); promErr != nil {
+			promErr = fmt.Errorf("promotions not read (promoted roles judged under their own mode): %w", promErr)
+			log.WarnContext(ctx, promErr.Error())
+		} else {
+			sweeper.Policy.Promoted = set
 		}
 	}
 	var (
@@ -199,6 +218,9 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 	}
 	if orgErr != nil {
 		sum.Warnings = append(sum.Warnings, orgErr.Error())
+	}
+	if promErr != nil {
+		sum.Warnings = append(sum.Warnings, promErr.Error())
 	}
 	if len(pubErrs) > 0 {
 		sum.Warnings = append(sum.Warnings, fmt.Sprintf("%d decision events not published: %v", failed, errors.Join(pubErrs...)))

@@ -68,7 +68,7 @@ func sortGrants(gs []grant) {
 // one is not.
 func TestOwnRolesTrustPolicyIsTheGuards(t *testing.T) {
 	tpl := expand(t)
-	for _, id := range []string{"EnforceFunctionRole", "SweepFunctionRole"} {
+	for _, id := range []string{"EnforceFunctionRole", "SweepFunctionRole", "PromoteFunctionRole"} {
 		doc, err := tpl.resolve(tpl.Resources[id].Properties["AssumeRolePolicyDocument"])
 		if err != nil {
 			t.Fatal(err)
@@ -88,7 +88,7 @@ func TestOwnRolesTrustPolicyIsTheGuards(t *testing.T) {
 // queue) and the explicit Denies are not.
 func TestPermissionsBoundToTheFunctions(t *testing.T) {
 	tpl := expand(t)
-	for role, fn := range map[string]string{"EnforceFunctionRole": "EnforceFunction", "SweepFunctionRole": "SweepFunction"} {
+	for role, fn := range map[string]string{"EnforceFunctionRole": "EnforceFunction", "SweepFunctionRole": "SweepFunction", "PromoteFunctionRole": "PromoteFunction"} {
 		arn := "arn:aws:lambda:" + testRegion + ":" + testAccount + ":" + fn
 		for _, g := range tpl.roleGrants(t, role, true) {
 			service := strings.HasPrefix(g.Action, "logs:") || strings.HasPrefix(g.Action, "sqs:")

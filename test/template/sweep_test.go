@@ -72,6 +72,7 @@ func TestSweepRolePermissions(t *testing.T) {
 		{"Allow", "dynamodb:DeleteItem", "arn:aws:dynamodb:" + testRegion + ":" + testAccount + ":SweepLockTable", fn},
 		{"Allow", "dynamodb:PutItem", "arn:aws:dynamodb:" + testRegion + ":" + testAccount + ":SweepLockTable", fn},
 		{"Allow", "dynamodb:PutItem", "arn:aws:dynamodb:" + testRegion + ":" + testAccount + ":TrustPolicyWritesTable", fn}, // IaC fights
+		{"Allow", "dynamodb:Query", "arn:aws:dynamodb:" + testRegion + ":" + testAccount + ":EvidenceLedgerTable", fn},      // promotions, once per run
 		{"Allow", "dynamodb:Query", "arn:aws:dynamodb:" + testRegion + ":" + testAccount + ":TrustPolicyWritesTable", fn},
 		{"Allow", "events:PutEvents", "arn:aws:events:" + testRegion + ":" + testAccount + ":event-bus/default", fn},
 		// GetRole, not ListRoleTags: the sweep re-reads a role (document and tags) before it writes.

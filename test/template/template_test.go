@@ -190,6 +190,8 @@ func TestEnforceRolePermissions(t *testing.T) {
 	queue := "arn:aws:sqs:" + testRegion + ":" + testAccount + ":EnforceQueue"
 	writes := "arn:aws:dynamodb:" + testRegion + ":" + testAccount + ":TrustPolicyWritesTable"
 	want := []grant{
+		// Promotions: one GetItem on the ledger per event a promotion could change.
+		{"Allow", "dynamodb:GetItem", "arn:aws:dynamodb:" + testRegion + ":" + testAccount + ":EvidenceLedgerTable", fn},
 		// IaC fights: count and record its writes (TrustPolicyWritesTable), nothing else there.
 		{"Allow", "dynamodb:PutItem", writes, fn},
 		{"Allow", "dynamodb:Query", writes, fn},
