@@ -49,7 +49,7 @@ func explainScanError(what string, err error) scanFailure {
 	case errors.As(err, &apiErr):
 		switch code := apiErr.ErrorCode(); code {
 		case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
-			f.why = "the credentials may not call iam:ListRoles (" + code + "); scan needs iam:ListRoles and iam:ListRoleTags, and iam:UpdateAssumeRolePolicy with --fix"
+			f.why = "the credentials may not call iam:ListRoles (" + code + "); scan needs iam:ListRoles and iam:GetRole, and iam:UpdateAssumeRolePolicy with --fix"
 		case "InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException", "UnrecognizedClientException":
 			f.why = "AWS refused the credentials (" + code + "); refresh them (e.g. \"aws sso login\") or use another profile"
 		default:

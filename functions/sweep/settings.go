@@ -14,7 +14,7 @@ import (
 const (
 	EnvMode              = "SWEEP_MODE"                  // audit | allow | require; default audit
 	EnvPositionParameter = "SWEEP_POSITION_PARAMETER"    // SSM parameter holding the resume position
-	EnvConcurrency       = "SWEEP_CONCURRENCY"           // ListRoleTags/UpdateAssumeRolePolicy calls in flight
+	EnvConcurrency       = "SWEEP_CONCURRENCY"           // GetRole/UpdateAssumeRolePolicy calls in flight
 	EnvMargin            = "SWEEP_SAFETY_MARGIN_SECONDS" // stop starting work when fewer seconds remain
 	EnvPositionKey       = "SWEEP_POSITION_KEY_ID"       // KMS HMAC key that signs the position ("" = unsigned)
 	EnvLockTable         = "SWEEP_LOCK_TABLE"            // DynamoDB table holding the run lease ("" = no lease)
