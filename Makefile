@@ -131,3 +131,9 @@ report-axe:
 .PHONY: build-PromoteFunction
 build-PromoteFunction:
 	$(call build-lambda,PromoteFunction,./functions/promote)
+
+# [regional] cfn-lint of the evidence forwarder (plain CloudFormation, deployed per region by
+# EvidenceStackSet or by hand; docs/rollout.md "Every region").
+.PHONY: cfn-lint-evidence-forwarder
+cfn-lint-evidence-forwarder:
+	cfn-lint -- evidence-forwarder-template.yaml
