@@ -39,6 +39,7 @@ import (
 
 	"github.com/source-identity-guard/source-identity-guard/shared/iamrole"
 	"github.com/source-identity-guard/source-identity-guard/shared/orgaccounts"
+	"github.com/source-identity-guard/source-identity-guard/shared/trustpolicy"
 )
 
 // STS is the part of *sts.Client the package uses.
@@ -152,7 +153,7 @@ type entry[T any] struct {
 // New returns a Set. own is the hub account's client; build makes a client for another account
 // from a credentials provider (called once per account; the provider renews the credentials).
 func New[T any](cfg Config, own T, build func(account string, creds aws.CredentialsProvider) T) (*Set[T], error) {
-	if !IsAccount(cfg.Own) {
+	if !trustpolicy.IsAccountID(cfg.Own) {
 		return nil, fmt.Errorf("accountroles: own account %q: %w", cfg.Own, ErrInvalidAccount)
 	}
 	name, err := CleanRoleName(cfg.RoleName)
@@ -203,7 +204,7 @@ func (s *Set[T]) For(ctx context.Context, account string) (T, error) {
 	if account == s.cfg.Own {
 		return s.own, nil
 	}
-	if !IsAccount(account) {
+	if !trustpolicy.IsAccountID(account) {
 		return zero, &Error{Account: account, Reason: ErrInvalidAccount}
 	}
 	if s.cfg.Members != nil {
@@ -316,19 +317,6 @@ type provider[T any] struct {
 
 func (p provider[T]) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	return p.s.retrieve(ctx, p.account, p.e)
-}
-
-// IsAccount reports whether s is a 12-digit AWS account id.
-func IsAccount(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // CleanRoleName validates MEMBER_ROLE_NAME: a role name (1-64 of A-Z a-z 0-9 _ + = , . @ -)

@@ -73,7 +73,7 @@ func validBusName(s string) bool {
 	if strings.HasPrefix(s, "arn:") {
 		parts := strings.SplitN(s, ":", 6) // arn:partition:events:region:account:event-bus/name
 		return len(parts) == 6 && strings.HasPrefix(parts[1], "aws") && parts[2] == "events" &&
-			parts[3] != "" && isAccount(parts[4]) && strings.HasPrefix(parts[5], "event-bus/") &&
+			parts[3] != "" && trustpolicy.IsAccountID(parts[4]) && strings.HasPrefix(parts[5], "event-bus/") &&
 			validBusName(strings.TrimPrefix(parts[5], "event-bus/"))
 	}
 	return charset(1, 256, "/.-")(s)
@@ -83,7 +83,7 @@ func validBusName(s string) bool {
 func parseRoleARN(s string) (account, name string, ok bool) {
 	parts := strings.SplitN(s, ":", 6)
 	if len(parts) != 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[2] != "iam" ||
-		parts[3] != "" || !isAccount(parts[4]) || !strings.HasPrefix(parts[5], "role/") {
+		parts[3] != "" || !trustpolicy.IsAccountID(parts[4]) || !strings.HasPrefix(parts[5], "role/") {
 		return "", "", false
 	}
 	name = parts[5][strings.LastIndexByte(parts[5], '/')+1:]
@@ -91,18 +91,6 @@ func parseRoleARN(s string) (account, name string, ok bool) {
 		return "", "", false
 	}
 	return parts[4], name, true
-}
-
-func isAccount(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // LoadSettings reads the settings through lookup (os.LookupEnv in main). modeVar names the

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/source-identity-guard/source-identity-guard/shared/trailrecord"
+	"github.com/source-identity-guard/source-identity-guard/shared/trustpolicy"
 )
 
 // Kind says what an observation is.
@@ -167,7 +168,7 @@ func targetRole(r trailrecord.Record) (Role, bool) {
 // ARN (arn:P:sts::A:assumed-role/NAME/SESSION, which has no path).
 func RoleFromARN(arn string) (Role, bool) {
 	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || !isAccount(parts[4]) {
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || !trustpolicy.IsAccountID(parts[4]) {
 		return Role{}, false
 	}
 	part, acct, res := parts[1], parts[4], parts[5]
@@ -186,18 +187,6 @@ func RoleFromARN(arn string) (Role, bool) {
 		return Role{ARN: fmt.Sprintf("arn:%s:iam::%s:role/%s", part, acct, name), Partition: part, Account: acct, Name: name}, true
 	}
 	return Role{}, false
-}
-
-func isAccount(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // normalizePrincipal turns an assumed-role session ARN into its role's ARN (path lost);
@@ -222,7 +211,7 @@ func caller(r trailrecord.Record, role Role) Caller {
 			c.Principal = normalizePrincipal(id.ARN)
 		}
 	case "AWSAccount":
-		if isAccount(id.AccountID) {
+		if trustpolicy.IsAccountID(id.AccountID) {
 			c.Principal = fmt.Sprintf("arn:%s:iam::%s:root", role.Partition, id.AccountID)
 		} else {
 			c.Principal = "account " + id.AccountID

@@ -73,7 +73,7 @@ func classify(kind, v string) class {
 	if v == "*" {
 		return classAWSAny
 	}
-	if isAccountID(v) {
+	if IsAccountID(v) {
 		return classAccount
 	}
 	if isUniqueID(v) {
@@ -98,7 +98,9 @@ func classify(kind, v string) class {
 	return classAWSOther
 }
 
-func isAccountID(v string) bool {
+// IsAccountID reports whether v is a 12-digit AWS account id: the one check the project uses
+// (principals, settings, CloudTrail records, account-scoped clients).
+func IsAccountID(v string) bool {
 	if len(v) != 12 {
 		return false
 	}
@@ -135,10 +137,10 @@ func (p principal) account() string {
 	if p.kind != "AWS" {
 		return ""
 	}
-	if isAccountID(p.value) {
+	if IsAccountID(p.value) {
 		return p.value
 	}
-	if _, _, acct, _, ok := splitARN(p.value); ok && isAccountID(acct) {
+	if _, _, acct, _, ok := splitARN(p.value); ok && IsAccountID(acct) {
 		return acct
 	}
 	return ""
