@@ -57,7 +57,6 @@ const InstallHint = "install the Lambda Runtime Interface Emulator with `make ri
 const (
 	readyTimeout = 15 * time.Second
 	stopTimeout  = 5 * time.Second
-	startTries   = 3
 )
 
 // Config describes one emulated function.
@@ -130,18 +129,8 @@ func Run(ctx context.Context, cfg Config) (*Emulator, error) {
 	if cfg.FunctionName == "" {
 		cfg.FunctionName = "function"
 	}
-	var lastErr error
-	for range startTries { // a probed free port can be taken before the emulator binds it
-		e, err := start(ctx, cfg)
-		if err == nil {
-			return e, nil
-		}
-		lastErr = err
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, lastErr
+	// A probed free port can be taken before the emulator binds it: try again.
+	return procgroup.Retry(ctx, func() (*Emulator, error) { return start(ctx, cfg) })
 }
 
 func start(ctx context.Context, cfg Config) (*Emulator, error) {

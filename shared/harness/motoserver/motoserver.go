@@ -56,7 +56,6 @@ var ErrNotInstalled = errors.New(Binary + " not found on PATH")
 const (
 	readyTimeout = 20 * time.Second
 	stopTimeout  = 3 * time.Second
-	startTries   = 3
 )
 
 // Server is a running moto_server.
@@ -76,18 +75,8 @@ func Run(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", Binary, ErrNotInstalled)
 	}
-	var lastErr error
-	for range startTries { // the free port can be taken between probing and binding
-		srv, err := start(ctx, bin)
-		if err == nil {
-			return srv, nil
-		}
-		lastErr = err
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, lastErr
+	// The free port can be taken between probing and binding: try again.
+	return procgroup.Retry(ctx, func() (*Server, error) { return start(ctx, bin) })
 }
 
 func start(ctx context.Context, bin string) (*Server, error) {

@@ -6,6 +6,7 @@
 package procgroup
 
 import (
+	"context"
 	"fmt"
 	"os/exec"
 	"sync"
@@ -77,4 +78,26 @@ func (p *Process) Stop() error {
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	})
 	return p.stopErr
+}
+
+// StartTries is how many times Retry tries a start that fails.
+const StartTries = 3
+
+// Retry calls start up to StartTries times until it succeeds, for a server started on a probed
+// free port that another process may take before the server binds it. It stops early when ctx is
+// done and returns the last error.
+func Retry[T any](ctx context.Context, start func() (T, error)) (T, error) {
+	var zero T
+	var lastErr error
+	for range StartTries {
+		v, err := start()
+		if err == nil {
+			return v, nil
+		}
+		lastErr = err
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return zero, lastErr
 }
