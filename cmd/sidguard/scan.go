@@ -17,11 +17,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/source-identity-guard/source-identity-guard/shared/apicalls"
 	"github.com/source-identity-guard/source-identity-guard/shared/awsconfig"
 	"github.com/source-identity-guard/source-identity-guard/shared/guard"
 	"github.com/source-identity-guard/source-identity-guard/shared/iamrole"
+	"github.com/source-identity-guard/source-identity-guard/shared/orgaccounts"
 	"github.com/source-identity-guard/source-identity-guard/shared/sarif"
 	"github.com/source-identity-guard/source-identity-guard/shared/sweep"
 	"github.com/source-identity-guard/source-identity-guard/shared/trustpolicy"
@@ -193,6 +195,16 @@ func (o *scanOptions) run(std stdio) int {
 	cfg, err := awsconfig.Load(ctx, opts)
 	if err != nil {
 		return o.failed(std, explainScanError("could not load the AWS configuration", err), sweep.Summary{}, nil)
+	}
+	// The AWS-created roles' exemption needs the organization's management account, as in the
+	// functions; without it such names are judged like any other role.
+	// One attempt: a missing permission or an unreachable endpoint must not slow the scan down
+	// (an unreachable endpoint then fails the listing, with its own message).
+	orgc := organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.RetryMaxAttempts = 1 })
+	if m, err := orgaccounts.NewManagementClient(orgc).ManagementAccount(ctx); err != nil {
+		fmt.Fprintf(std.err, "sidguard scan: warning: the organization's management account could not be read, so roles with AWS-created names are judged like any other role (%v)\n", err)
+	} else {
+		policy.ManagementAccount = m
 	}
 	if o.org.on { // every account of the organization (scan_org.go)
 		return o.runOrg(ctx, std, cfg, counter, policy)
